@@ -1,0 +1,47 @@
+"""qa_app: self-hosted live Q&A for panel discussions."""
+from __future__ import annotations
+
+from pathlib import Path
+
+__version__ = "0.1.0"
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resource_dir(name: str) -> str:
+    """templates/ or static/: beside the package in a checkout, inside it in a wheel."""
+    beside = PACKAGE_DIR.parent / name
+    return str(beside if beside.is_dir() else PACKAGE_DIR / name)
+
+
+def create_app(config: dict | object | None = None):
+    """Build the Flask app, its database, Socket.IO server and routes."""
+    from flask import Flask
+
+    from . import admin, api, errorhandlers, pages, realtime, sockets, storage
+    from . import config as settings
+    from .domain import ratelimit
+    from .extensions import csrf, socketio
+
+    app = Flask(__name__, template_folder=resource_dir("templates"),
+                static_folder=resource_dir("static"), instance_relative_config=True)
+    app.config.from_object(settings.Config())
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.instance_secret(app.instance_path)
+    storage.init_app(app)
+    csrf.init_app(app)
+    ratelimit.init_app(app)
+    realtime.init_app(app)
+    origins = app.config["QA_ALLOWED_ORIGINS"] or None
+    socketio.init_app(app, async_mode=app.config["QA_ASYNC_MODE"],
+                      message_queue=app.config["QA_MESSAGE_QUEUE"], cors_allowed_origins=origins)
+    sockets.init_app()
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(admin.bp)
+    errorhandlers.init_app(app)
+    return app

@@ -1,0 +1,63 @@
+"""The organiser's pages: log in, list events, create them (form, JSON, programme text)."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .auth import current_admin
+from .extensions import db
+from .models import Admin, Event
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def set_admin_password(name: str, password: str) -> bool:
+    """Create the admin or change its password; True when created."""
+    admin = db.session.scalar(select(Admin).filter_by(name=name))
+    created = admin is None
+    if created:
+        admin = Admin(name=name, password_hash="")
+        db.session.add(admin)
+    admin.password_hash = generate_password_hash(password)
+    db.session.commit()
+    return created
+
+
+def check_login(name: str, password: str) -> Admin | None:
+    """The admin with this name and password, or None."""
+    admin = db.session.scalar(select(Admin).filter_by(name=name))
+    if admin is None or not check_password_hash(admin.password_hash, password):
+        return None
+    return admin
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The login form."""
+    error = None
+    if request.method == "POST":
+        admin = check_login(request.form.get("name", ""), request.form.get("password", ""))
+        if admin is not None:
+            session.clear()
+            session["admin_id"] = admin.id
+            return redirect(url_for("admin.index"))
+        error = "Wrong name or password."
+    return render_template("admin/login.html", error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout():
+    """Log out."""
+    session.pop("admin_id", None)
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("/")
+def index():
+    """The organiser's list of events."""
+    admin = current_admin()
+    if admin is None:
+        return redirect(url_for("admin.login"))
+    events = db.session.scalars(select(Event).order_by(Event.id.desc())).all()
+    return render_template("admin/index.html", admin=admin, events=events)

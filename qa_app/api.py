@@ -1,0 +1,254 @@
+"""The JSON API under /api/v1: a thin adapter over the domain functions."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
+
+from . import agenda, domain, openapi
+from .auth import Actor, actor_for, current_admin, find_event, moderator_session_token, require_moderator
+from .domain.views import question_view, view_for
+from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
+from .extensions import csrf, db
+from .links import event_links
+from .models import Event, Question
+from .schemas import (
+    AskIn, EventIn, JoinIn, MergeIn, ModerateIn, SetIssueIn, SettingsIn, ShowIn, VoteIn, parse,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def route(method: str, path: str, who: str, body=None, body_type="application/json", success=200):
+    """Register a view on the blueprint and document it in the OpenAPI document."""
+
+    def decorator(fn: Callable) -> Callable:
+        summary = (fn.__doc__ or "").strip().splitlines()[0]
+        openapi.document(openapi.Operation(method, bp.url_prefix + path, summary, who, body, body_type, success))
+        bp.add_url_rule(path, fn.__name__, fn, methods=[method])
+        return fn
+
+    return decorator
+
+
+def bearer() -> str | None:
+    """The token of the Authorization header, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        if header:
+            raise Unauthorized("Send the token as 'Authorization: Bearer <token>'.")
+        return None
+    return token.strip()
+
+
+def check_csrf() -> None:
+    """Cookie-authenticated changes (the admin's) must carry the CSRF token."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return
+    try:
+        validate_csrf(request.headers.get("X-CSRFToken"))
+    except (ValidationError, CSRFError) as exc:
+        raise Forbidden(f"Missing or wrong CSRF token: {exc}") from None
+
+
+def actor_of(event: Event) -> Actor:
+    """The caller's role in event."""
+    token = bearer()
+    actor = actor_for(event, token)
+    if actor.role == "admin":
+        check_csrf()
+    return actor
+
+
+def question_and_actor(question_id: int) -> tuple[Question, Actor]:
+    """A question by id, and the caller's role in its event."""
+    question = db.session.get(Question, question_id)
+    if question is None:
+        raise NotFound("There is no such question.")
+    return question, actor_of(db.session.get(Event, question.event_id))
+
+
+def json_body() -> object:
+    """The JSON request body, or Invalid."""
+    data = request.get_json(silent=True)
+    if data is None and request.content_length:
+        raise Invalid("The body must be JSON (Content-Type: application/json).")
+    return data
+
+
+def require_admin() -> None:
+    """Only a logged-in admin (cookie session, with CSRF token) may do this."""
+    if bearer() is not None:
+        raise Forbidden("Only an admin may do this; log in at /admin.")
+    if current_admin() is None:
+        raise Unauthorized("Log in as an admin at /admin first.")
+    check_csrf()
+
+
+def created(event: Event, key: str) -> tuple[Response, int]:
+    """The answer to creating an event: the event, its key (shown once) and its links."""
+    actor = Actor("admin", event.id)
+    body = domain.sync(actor) | {"code": event.code, "moderator_key": key,
+                                 "urls": event_links(event.code, key)}
+    return jsonify(body), 201
+
+
+@route("POST", "/events", "admin", body=EventIn, success=201)
+def create_event():
+    """Create an event from JSON: title, times, venue, description, issues, speakers, settings."""
+    require_admin()
+    data = parse(EventIn, json_body())
+    return created(*domain.create_event(data))
+
+
+@route("POST", "/events/import", "admin", body_type="text/plain", success=201)
+def import_event():
+    """Create an event from pasted programme text; ?dry_run=1 returns the parse only."""
+    require_admin()
+    text = request.get_data(as_text=True)
+    parsed = agenda.parse_programme(text)
+    data = parse(EventIn, parsed)
+    if request.args.get("dry_run") in ("1", "true"):
+        return jsonify({"dry_run": True, "event": data.model_dump(mode="json")})
+    return created(*domain.create_event(data))
+
+
+@route("GET", "/events/<code>", "anyone")
+def get_event(code: str):
+    """The snapshot of an event for the caller's role."""
+    event = find_event(code)
+    return jsonify(domain.snapshot(actor_of(event)))
+
+
+@route("POST", "/events/<code>/participants", "anyone", body=JoinIn, success=201)
+def join(code: str):
+    """Join an event as a new participant: returns its id and token (shown once)."""
+    event = find_event(code)
+    data = parse(JoinIn, json_body())
+    participant, token = domain.join(event, data.display_name, request.remote_addr or "?")
+    return jsonify({"participant_id": participant.id, "token": token}), 201
+
+
+@route("POST", "/events/<code>/questions", "participant", body=AskIn, success=201)
+def ask(code: str):
+    """Ask a question (as the `ask` event); the same client_id again returns the same question."""
+    actor = actor_of(find_event(code))
+    question = domain.ask(actor, parse(AskIn, json_body()))
+    return jsonify({"question": view_for(actor, question)}), 201
+
+
+def _vote(question_id: int, up: bool):
+    """Vote or unvote, and answer with the new count."""
+    _question, actor = question_and_actor(question_id)
+    question, voted = domain.vote(actor, VoteIn(question_id=question_id, up=up))
+    return jsonify({"question_id": question.id, "votes": question.vote_count, "voted": voted})
+
+
+@route("PUT", "/questions/<int:question_id>/vote", "participant")
+def vote(question_id: int):
+    """Vote for a question (idempotent)."""
+    return _vote(question_id, True)
+
+
+@route("DELETE", "/questions/<int:question_id>/vote", "participant")
+def unvote(question_id: int):
+    """Take a vote back (idempotent)."""
+    return _vote(question_id, False)
+
+
+def with_id(body: object, **values) -> dict:
+    """The body with the ids from the path (the body may not set them)."""
+    if body is None:
+        body = {}
+    if not isinstance(body, dict):
+        raise Invalid("The payload must be a JSON object.")
+    return {**body, **values}
+
+
+@route("PATCH", "/questions/<int:question_id>", "moderator", body=ModerateIn)
+def moderate(question_id: int):
+    """Approve, dismiss, mark answered, edit or move a question (as `moderate`)."""
+    _question, actor = question_and_actor(question_id)
+    data = parse(ModerateIn, with_id(json_body(), question_id=question_id))
+    return jsonify({"question": question_view(domain.moderate(actor, data))})
+
+
+@route("POST", "/questions/<int:question_id>/merge", "moderator", body=MergeIn)
+def merge(question_id: int):
+    """Merge a question into another (as `merge`); returns the target."""
+    _question, actor = question_and_actor(question_id)
+    data = parse(MergeIn, with_id(json_body(), question_id=question_id))
+    return jsonify({"question": question_view(domain.merge(actor, data))})
+
+
+@route("PUT", "/events/<code>/screen", "moderator", body=ShowIn)
+def show(code: str):
+    """Put a question on screen, or clear it with {question_id: null} (as `show`)."""
+    actor = actor_of(find_event(code))
+    domain.show(actor, parse(ShowIn, json_body()))
+    return jsonify({"ok": True})
+
+
+@route("PUT", "/events/<code>/current-issue", "moderator", body=SetIssueIn)
+def set_issue(code: str):
+    """Set the current issue (as `set_issue`)."""
+    actor = actor_of(find_event(code))
+    domain.set_issue(actor, parse(SetIssueIn, json_body()))
+    return jsonify({"ok": True})
+
+
+@route("PATCH", "/events/<code>/settings", "moderator", body=SettingsIn)
+def settings(code: str):
+    """Change the event's settings."""
+    actor = actor_of(find_event(code))
+    event = domain.update_settings(actor, parse(SettingsIn, json_body()))
+    return jsonify({"settings": event.settings})
+
+
+@route("POST", "/events/<code>/moderator-key", "moderator", success=201)
+def rotate_key(code: str):
+    """Replace the moderator key; the old key and its sessions stop working."""
+    event = find_event(code)
+    key = domain.rotate_moderator_key(actor_of(event))
+    return jsonify({"moderator_key": key, "urls": event_links(event.code, key)}), 201
+
+
+@route("POST", "/events/<code>/moderator-session", "moderator", success=201)
+def moderator_session(code: str):
+    """Trade the moderator key for a moderator session token."""
+    event = find_event(code)
+    require_moderator(actor_of(event))
+    return jsonify({"token": moderator_session_token(event)}), 201
+
+
+EXPORT_FIELDS = ["id", "issue_position", "issue", "text", "author_name", "addressed_to", "votes",
+                 "status", "merged_into", "created_at", "answered_at"]
+
+
+@route("GET", "/events/<code>/export.<fmt>", "moderator")
+def export(code: str, fmt: str):
+    """Every question with issue, author, addressee, votes, status and times (csv or json)."""
+    event = find_event(code)
+    rows = domain.export_rows(actor_of(event))
+    if fmt == "json":
+        return jsonify({"event": event.code, "title": event.title, "questions": rows})
+    if fmt != "csv":
+        raise NotFound("Export as .csv or .json.")
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=qa-{event.code}.csv"})
+
+
+def error_response(exc: DomainError):
+    """The JSON error shape for every refusal."""
+    db.session.rollback()
+    return jsonify({"error": exc.to_dict()}), exc.status

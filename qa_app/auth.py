@@ -1,0 +1,128 @@
+"""Who may do what: tokens, keys, the actor behind a request or a socket."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app, session
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from .errors import Forbidden, NotFound, Unauthorized
+from .extensions import db
+from .models import Admin, Event, Participant
+
+PARTICIPANT_PREFIX = "p."
+MODERATOR_KEY_PREFIX = "mk."
+MODERATOR_SESSION_PREFIX = "ms."
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller: its role in one event, and its participant id when it has one."""
+
+    role: str  # "participant" | "moderator" | "admin" | "screen"
+    event_id: int
+    participant_id: int | None = None
+
+    @property
+    def is_moderator(self) -> bool:
+        """Moderators of this event and admins may moderate."""
+        return self.role in ("moderator", "admin")
+
+
+def digest(secret: str) -> str:
+    """The stored form of a random token or key (SHA-256; they carry 192+ bits)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_participant_token() -> str:
+    """A fresh participant token (256 bits)."""
+    return PARTICIPANT_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_moderator_key() -> str:
+    """A fresh moderator key (192 bits)."""
+    return MODERATOR_KEY_PREFIX + secrets.token_urlsafe(24)
+
+
+def new_event_code() -> str:
+    """A six-character join code without look-alike characters."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+def normalise_code(code: str) -> str:
+    """Join codes are case-insensitive; stored upper case."""
+    return (code or "").strip().upper()
+
+
+def _serializer() -> URLSafeSerializer:
+    """The signer of moderator sessions."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="qa-moderator-session")
+
+
+def moderator_session_token(event: Event) -> str:
+    """A moderator session for event; dies when the moderator key is rotated."""
+    payload = {"e": event.id, "g": event.moderator_key_generation}
+    return MODERATOR_SESSION_PREFIX + _serializer().dumps(payload)
+
+
+def find_event(code: str) -> Event:
+    """The event with this join code, or NotFound."""
+    event = db.session.scalar(db.select(Event).filter_by(code=normalise_code(code)))
+    if event is None:
+        raise NotFound(f"No event has the code {normalise_code(code)!r}.")
+    return event
+
+
+def _moderator_session_valid(event: Event, token: str) -> bool:
+    """Whether a signed moderator session belongs to event's current key."""
+    try:
+        payload = _serializer().loads(token[len(MODERATOR_SESSION_PREFIX):])
+    except BadSignature:
+        return False
+    return payload == {"e": event.id, "g": event.moderator_key_generation}
+
+
+def actor_for(event: Event, token: str | None) -> Actor:
+    """Resolve a token (or the admin's login session) to an actor of event."""
+    if token:
+        if token.startswith(PARTICIPANT_PREFIX):
+            participant = db.session.scalar(
+                db.select(Participant).filter_by(token_hash=digest(token), event_id=event.id)
+            )
+            if participant is not None:
+                return Actor("participant", event.id, participant.id)
+        elif token.startswith(MODERATOR_KEY_PREFIX):
+            if hmac.compare_digest(digest(token), event.moderator_key_hash):
+                return Actor("moderator", event.id)
+        elif token.startswith(MODERATOR_SESSION_PREFIX):
+            if _moderator_session_valid(event, token):
+                return Actor("moderator", event.id)
+        raise Unauthorized("This token is not valid for this event.")
+    if current_admin() is not None:
+        return Actor("admin", event.id)
+    return Actor("screen", event.id)
+
+
+def current_admin() -> Admin | None:
+    """The admin logged in through the session cookie, if any."""
+    admin_id = session.get("admin_id")
+    if admin_id is None:
+        return None
+    return db.session.get(Admin, admin_id)
+
+
+def require_moderator(actor: Actor) -> None:
+    """Refuse anyone but this event's moderators and admins."""
+    if not actor.is_moderator:
+        raise Forbidden("Only the moderator of this event may do this.")
+
+
+def require_participant(actor: Actor) -> int:
+    """Refuse anyone but a participant; return its id."""
+    if actor.role != "participant" or actor.participant_id is None:
+        raise Forbidden("Join the event as a participant first.")
+    return actor.participant_id

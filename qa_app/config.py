@@ -1,0 +1,73 @@
+"""Configuration read from the environment, with safe defaults."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _flag(name: str, default: bool) -> bool:
+    """Read a boolean environment variable (1/true/yes/on)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str) -> list[str]:
+    """Read a comma-separated environment variable."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def instance_secret(instance_path: str) -> str:
+    """Return the secret key kept in the instance folder, creating a random one once."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Map a plain postgres:// URL to the psycopg 3 driver SQLAlchemy expects."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings from the environment; every name is documented in the README."""
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = os.environ.get("QA_SECRET_KEY")  # None: kept in the instance folder
+        url = os.environ.get("DATABASE_URL")
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(url) if url else None
+        self.QA_MESSAGE_QUEUE = os.environ.get("QA_MESSAGE_QUEUE") or None
+        self.QA_ASYNC_MODE = os.environ.get("QA_ASYNC_MODE", "gevent")
+        self.QA_TICK_MS = int(os.environ.get("QA_TICK_MS", "250"))
+        self.QA_ALLOWED_ORIGINS = _list("QA_ALLOWED_ORIGINS")
+        self.QA_PUBLIC_URL = os.environ.get("QA_PUBLIC_URL", "").rstrip("/") or None
+        self.QA_RATE_LIMITS = _flag("QA_RATE_LIMITS", True)
+        self.QA_ASK_LIMIT = os.environ.get("QA_ASK_LIMIT", "5/minute")
+        self.QA_VOTE_LIMIT = os.environ.get("QA_VOTE_LIMIT", "120/minute")
+        self.QA_JOIN_LIMIT = os.environ.get("QA_JOIN_LIMIT", "60/minute")
+        self.QA_AUTO_MIGRATE = _flag("QA_AUTO_MIGRATE", True)
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _flag("QA_SECURE_COOKIES", False)
+        self.MAX_CONTENT_LENGTH = 1024 * 1024
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+        self.WTF_CSRF_TIME_LIMIT = None
+
+
+class TestConfig(Config):
+    """Settings for the test suite: threading server, no rate limits unless asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.QA_ASYNC_MODE = "threading"
+        self.QA_RATE_LIMITS = False

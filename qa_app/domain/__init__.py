@@ -1,0 +1,28 @@
+"""Domain functions: one per user action; each validates, writes, commits, then publishes."""
+from .events import (
+    create_event,
+    export_rows,
+    join,
+    rotate_moderator_key,
+    set_issue,
+    show,
+    update_settings,
+)
+from .questions import ask, merge, moderate, vote
+from .views import snapshot, sync
+
+__all__ = [
+    "ask",
+    "create_event",
+    "export_rows",
+    "join",
+    "merge",
+    "moderate",
+    "rotate_moderator_key",
+    "set_issue",
+    "show",
+    "snapshot",
+    "sync",
+    "update_settings",
+    "vote",
+]

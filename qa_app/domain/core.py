@@ -1,0 +1,58 @@
+"""The one way to change an event: lock it, bump its version, commit, then publish."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import update
+
+from .. import realtime
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Event, Question
+
+
+@dataclass
+class Change:
+    """What one transaction changed: stamped with the new version, published after commit."""
+
+    event: Event
+    version: int
+    question_ids: set[int] = field(default_factory=set)
+    event_changed: bool = False
+
+    def touch(self, question: Question) -> None:
+        """Stamp a question as changed in this version."""
+        question.rev = self.version
+        if question.id is None:
+            db.session.flush()
+        self.question_ids.add(question.id)
+
+    def touch_event(self) -> None:
+        """Stamp the event's own fields as changed in this version."""
+        self.event.rev = self.version
+        self.event_changed = True
+
+
+@contextmanager
+def change(event_id: int) -> Iterator[Change]:
+    """Serialise writers on the event row, yield the Change, commit, then publish it."""
+    try:
+        version = db.session.execute(
+            update(Event)
+            .where(Event.id == event_id)
+            .values(version=Event.version + 1)
+            .returning(Event.version)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if version is None:
+            raise NotFound("This event does not exist.")
+        event = db.session.get(Event, event_id, populate_existing=True)
+        current = Change(event=event, version=version)
+        yield current
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    realtime.publish(event_id, current.question_ids, event_changed=current.event_changed)

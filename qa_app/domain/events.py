@@ -1,0 +1,152 @@
+"""Domain functions on an event: create, join, settings, key, current issue, screen, export."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..auth import (
+    Actor,
+    digest,
+    new_event_code,
+    new_moderator_key,
+    new_participant_token,
+    require_moderator,
+)
+from ..errors import Conflict, Invalid, NotFound
+from ..extensions import db
+from ..models import Event, Issue, Participant, Question, Speaker
+from ..schemas import EventIn, SettingsIn, SetIssueIn, ShowIn
+from . import ratelimit
+from .core import change
+from .views import utc_iso
+
+
+def create_event(data: EventIn) -> tuple[Event, str]:
+    """Create an event with its issues and speakers; return it and its moderator key (once)."""
+    if data.starts_at and data.ends_at and data.ends_at < data.starts_at:
+        raise Invalid("The end time is before the start time.")
+    key = new_moderator_key()
+    for _attempt in range(10):
+        event = _new_event(data, key)
+        try:
+            db.session.commit()
+            return event, key
+        except IntegrityError:  # join code taken: draw another
+            db.session.rollback()
+    raise Conflict("Could not find a free join code; try again.")
+
+
+def _new_event(data: EventIn, key: str) -> Event:
+    """Add a new event, its issues and speakers to the session (not committed)."""
+    settings = data.settings.model_dump(exclude_none=True)
+    event = Event(
+        code=new_event_code(),
+        title=data.title,
+        starts_at=data.starts_at.replace(tzinfo=None) if data.starts_at else None,
+        ends_at=data.ends_at.replace(tzinfo=None) if data.ends_at else None,
+        venue=data.venue or None,
+        description=data.description or None,
+        language=data.language,
+        moderator_key_hash=digest(key),
+        **settings,
+    )
+    db.session.add(event)
+    db.session.flush()
+    for position, title in enumerate(data.issues):
+        db.session.add(Issue(event_id=event.id, title=title, position=position))
+    for position, speaker in enumerate(data.speakers):
+        db.session.add(Speaker(event_id=event.id, position=position, **speaker.model_dump()))
+    db.session.flush()
+    event.current_issue_id = event.issues[0].id
+    return event
+
+
+def rotate_moderator_key(actor: Actor) -> str:
+    """Replace the event's moderator key; old keys and moderator sessions stop working."""
+    require_moderator(actor)
+    key = new_moderator_key()
+    with change(actor.event_id) as current:
+        current.event.moderator_key_hash = digest(key)
+        current.event.moderator_key_generation += 1
+    return key
+
+
+def update_settings(actor: Actor, data: SettingsIn) -> Event:
+    """Change the event's settings (pre-moderation, open/closed, anonymity, length limit)."""
+    require_moderator(actor)
+    values = data.model_dump(exclude_none=True)
+    if not values:
+        raise Invalid("Name at least one setting to change.")
+    with change(actor.event_id) as current:
+        for name, value in values.items():
+            setattr(current.event, name, value)
+        current.touch_event()
+    return current.event
+
+
+def join(event: Event, display_name: str | None, client_key: str) -> tuple[Participant, str]:
+    """Register a new audience device for event; return it and its token (shown once)."""
+    ratelimit.hit("join", client_key)
+    token = new_participant_token()
+    participant = Participant(
+        event_id=event.id, token_hash=digest(token), display_name=display_name
+    )
+    db.session.add(participant)
+    db.session.commit()
+    return participant, token
+
+
+def set_issue(actor: Actor, data: SetIssueIn) -> Event:
+    """Make an issue the current one: phones and screen follow it."""
+    require_moderator(actor)
+    with change(actor.event_id) as current:
+        issue = db.session.get(Issue, data.issue_id)
+        if issue is None or issue.event_id != actor.event_id:
+            raise NotFound("This event has no such issue.")
+        current.event.current_issue_id = issue.id
+        current.touch_event()
+    return current.event
+
+
+def show(actor: Actor, data: ShowIn) -> Event:
+    """Put a question on the screen (approving it if pending), or clear the screen."""
+    require_moderator(actor)
+    with change(actor.event_id) as current:
+        if data.question_id is not None:
+            question = db.session.get(Question, data.question_id)
+            if question is None or question.event_id != actor.event_id:
+                raise NotFound("This event has no such question.")
+            if question.status in ("dismissed", "merged"):
+                raise Conflict(f"A {question.status} question cannot go on screen.")
+            if question.status == "pending":
+                question.status = "live"
+                question.was_public = True
+                current.touch(question)
+        current.event.on_screen_question_id = data.question_id
+        current.touch_event()
+    return current.event
+
+
+def export_rows(actor: Actor) -> list[dict]:
+    """Every question of the event with issue, author, addressee, votes, status and times."""
+    require_moderator(actor)
+    event = db.session.get(Event, actor.event_id)
+    issues = {issue.id: issue for issue in event.issues}
+    speakers = {speaker.id: speaker.name for speaker in event.speakers}
+    query = select(Question).where(Question.event_id == event.id).order_by(Question.id)
+    return [
+        {
+            "id": question.id,
+            "issue_position": issues[question.issue_id].position + 1,
+            "issue": issues[question.issue_id].title,
+            "text": question.text,
+            "author_name": question.author_name,
+            "addressed_to": speakers.get(question.addressed_to),
+            "votes": question.vote_count,
+            "status": question.status,
+            "merged_into": question.merged_into,
+            "created_at": utc_iso(question.created_at),
+            "answered_at": utc_iso(question.answered_at),
+        }
+        for question in db.session.scalars(query)
+    ]

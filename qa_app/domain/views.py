@@ -1,0 +1,143 @@
+"""The objects on the wire, and what each role may see of them (snapshot and sync)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..auth import Actor
+from ..extensions import db
+from ..models import PUBLIC_STATUSES, Event, Issue, Question, Speaker, Vote
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 text for a stored time (None stays None)."""
+    return moment.isoformat() if moment else None
+
+
+def utc_iso(moment: datetime | None) -> str | None:
+    """ISO 8601 text for a stored UTC time, marked as UTC."""
+    return moment.isoformat() + "Z" if moment else None
+
+
+def event_view(event: Event) -> dict:
+    """The `event` object of DESIGN.md."""
+    return {
+        "id": event.id,
+        "code": event.code,
+        "title": event.title,
+        "starts_at": iso(event.starts_at),
+        "ends_at": iso(event.ends_at),
+        "venue": event.venue,
+        "description": event.description,
+        "language": event.language,
+        "settings": event.settings,
+        "current_issue_id": event.current_issue_id,
+        "on_screen_question_id": event.on_screen_question_id,
+        "rev": event.rev,
+    }
+
+
+def issue_view(issue: Issue) -> dict:
+    """The `issue` object."""
+    return {"id": issue.id, "title": issue.title, "position": issue.position}
+
+
+def speaker_view(speaker: Speaker) -> dict:
+    """The `speaker` object."""
+    return {
+        "id": speaker.id,
+        "name": speaker.name,
+        "role": speaker.role,
+        "affiliation": speaker.affiliation,
+    }
+
+
+def question_view(question: Question) -> dict:
+    """The full `question` object, as moderators see it."""
+    return {
+        "id": question.id,
+        "issue_id": question.issue_id,
+        "text": question.text,
+        "author_name": question.author_name,
+        "addressed_to": question.addressed_to,
+        "status": question.status,
+        "merged_into": question.merged_into,
+        "votes": question.vote_count,
+        "created_at": utc_iso(question.created_at),
+        "answered_at": utc_iso(question.answered_at),
+        "rev": question.rev,
+    }
+
+
+def removal_view(question: Question) -> dict:
+    """What the audience gets for a question it saw once and may no longer see."""
+    return {"id": question.id, "issue_id": question.issue_id, "rev": question.rev, "removed": True}
+
+
+def audience_view(question: Question, participant_id: int | None) -> dict | None:
+    """A question as a participant or screen may see it; None where it must not see it."""
+    if question.participant_id is not None and question.participant_id == participant_id:
+        return question_view(question) | {"mine": True}
+    if question.status in PUBLIC_STATUSES:
+        view = question_view(question)
+        view.pop("merged_into")
+        if participant_id is not None:
+            view["mine"] = False
+        return view
+    if question.was_public:
+        return removal_view(question)
+    return None
+
+
+def view_for(actor: Actor, question: Question) -> dict | None:
+    """A question as actor may see it."""
+    if actor.is_moderator:
+        return question_view(question)
+    return audience_view(question, actor.participant_id)
+
+
+def voted_ids(participant_id: int, question_ids: list[int]) -> set[int]:
+    """Which of these questions the participant has voted for."""
+    if not question_ids:
+        return set()
+    rows = db.session.scalars(
+        select(Vote.question_id).where(
+            Vote.participant_id == participant_id, Vote.question_id.in_(question_ids)
+        )
+    )
+    return set(rows)
+
+
+def questions_for(actor: Actor, since: int) -> list[dict]:
+    """Every question actor may see whose rev is above since (removals only if since > 0)."""
+    query = select(Question).where(Question.event_id == actor.event_id, Question.rev > since)
+    views = []
+    for question in db.session.scalars(query.order_by(Question.id)):
+        view = view_for(actor, question)
+        if view is None or (since == 0 and view.get("removed")):
+            continue
+        views.append(view)
+    if actor.participant_id is not None:
+        voted = voted_ids(actor.participant_id, [v["id"] for v in views if not v.get("removed")])
+        for view in views:
+            if not view.get("removed"):
+                view["voted"] = view["id"] in voted
+    return views
+
+
+def sync(actor: Actor, since: int = 0) -> dict:
+    """The state actor may see, with every question changed after version since."""
+    event = db.session.get(Event, actor.event_id, populate_existing=True)
+    return {
+        "version": event.version,
+        "event": event_view(event),
+        "issues": [issue_view(issue) for issue in event.issues],
+        "speakers": [speaker_view(speaker) for speaker in event.speakers],
+        "questions": questions_for(actor, since),
+    }
+
+
+def snapshot(actor: Actor) -> dict:
+    """The whole state actor may see (sent once after connecting)."""
+    return sync(actor, 0)

@@ -1,0 +1,159 @@
+"""The data model of DESIGN.md: events, issues, speakers, participants, questions, votes."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+STATUSES = ("pending", "live", "answered", "dismissed", "merged")
+PUBLIC_STATUSES = ("live", "answered")
+ROLES = ("moderator", "panelist")
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, naive (stored as UTC everywhere)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Admin(db.Model):
+    """An organiser who may create and manage every event."""
+
+    __tablename__ = "admins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Event(db.Model):
+    """One live session, with its settings and its version counter."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)
+    venue: Mapped[str | None] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    pre_moderation: Mapped[bool] = mapped_column(Boolean, default=False)
+    questions_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    voting_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    anonymous_allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_question_length: Mapped[int] = mapped_column(Integer, default=300)
+    current_issue_id: Mapped[int | None] = mapped_column(
+        ForeignKey("issues.id", use_alter=True, ondelete="SET NULL")
+    )
+    on_screen_question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", use_alter=True, ondelete="SET NULL")
+    )
+    moderator_key_hash: Mapped[str] = mapped_column(String(128))
+    moderator_key_generation: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    rev: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    issues: Mapped[list[Issue]] = relationship(
+        order_by="Issue.position", foreign_keys="Issue.event_id", back_populates="event"
+    )
+    speakers: Mapped[list[Speaker]] = relationship(
+        order_by="Speaker.position", back_populates="event"
+    )
+
+    @property
+    def settings(self) -> dict:
+        """The settings object of the wire format."""
+        return {
+            "pre_moderation": self.pre_moderation,
+            "questions_open": self.questions_open,
+            "voting_open": self.voting_open,
+            "anonymous_allowed": self.anonymous_allowed,
+            "max_question_length": self.max_question_length,
+        }
+
+
+class Issue(db.Model):
+    """A discussion topic of an event, in order."""
+
+    __tablename__ = "issues"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+    event: Mapped[Event] = relationship(back_populates="issues", foreign_keys=[event_id])
+
+
+class Speaker(db.Model):
+    """The moderator or a panelist of an event."""
+
+    __tablename__ = "speakers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    affiliation: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    event: Mapped[Event] = relationship(back_populates="speakers")
+
+
+class Participant(db.Model):
+    """An audience device: a random token (stored hashed) and an optional name."""
+
+    __tablename__ = "participants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(80))
+    banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Question(db.Model):
+    """A question asked under an issue; never deleted, only moved between statuses."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        UniqueConstraint("participant_id", "client_id"),
+        Index("ix_questions_event_rev", "event_id", "rev"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id"), index=True)
+    participant_id: Mapped[int | None] = mapped_column(ForeignKey("participants.id"))
+    text: Mapped[str] = mapped_column(Text)
+    author_name: Mapped[str | None] = mapped_column(String(80))
+    addressed_to: Mapped[int | None] = mapped_column(ForeignKey("speakers.id"))
+    status: Mapped[str] = mapped_column(String(16), default="live")
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
+    vote_count: Mapped[int] = mapped_column(Integer, default=0)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    was_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    rev: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Vote(db.Model):
+    """One participant's upvote of one question."""
+
+    __tablename__ = "votes"
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,140 @@
+"""Socket.IO adapter: validates payloads, calls one domain function, answers with an ack."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+
+from flask import request, session
+from flask_socketio import ConnectionRefusedError, emit, join_room
+
+from . import domain
+from .auth import Actor, actor_for, find_event
+from .errors import DomainError, Forbidden
+from .extensions import db, socketio
+from .realtime import audience_room, moderator_room, participant_room
+from .schemas import AskIn, MergeIn, ModerateIn, SetIssueIn, ShowIn, SyncIn, VoteIn, parse
+from .domain.views import question_view, view_for
+
+log = logging.getLogger(__name__)
+
+
+def current_actor() -> Actor:
+    """The actor this socket connected as."""
+    saved = session.get("qa_actor")
+    if saved is None:
+        raise Forbidden("Connect to an event first.")
+    return Actor(*saved)
+
+
+def failure(exc: DomainError) -> dict:
+    """The ack for a refusal."""
+    return {"ok": False, "error": exc.to_dict()}
+
+
+def acked(fn: Callable[[Actor, object], dict]) -> Callable:
+    """Wrap a handler: one actor, one validated call, one ack; nothing escapes."""
+
+    @wraps(fn)
+    def handler(payload: object = None) -> dict:
+        try:
+            return {"ok": True} | fn(current_actor(), payload)
+        except DomainError as exc:
+            return failure(exc)
+        except Exception:
+            db.session.rollback()
+            log.exception("socket handler %s failed", fn.__name__)
+            return {"ok": False, "error": {"code": "internal", "message": "Something went wrong on the server; try again."}}
+
+    return handler
+
+
+def on_connect(auth: object = None) -> None:
+    """Check the event code and token, join the rooms of the role, send the snapshot."""
+    if not isinstance(auth, dict) or not isinstance(auth.get("event"), str):
+        raise ConnectionRefusedError({"code": "invalid", "message": "Connect with auth = {event: CODE, token?: TOKEN}."})
+    token = auth.get("token")
+    try:
+        event = find_event(auth["event"])
+        actor = actor_for(event, token if isinstance(token, str) else None)
+    except DomainError as exc:
+        raise ConnectionRefusedError(exc.to_dict()) from None
+    finally:
+        db.session.rollback()
+    session["qa_actor"] = (actor.role, actor.event_id, actor.participant_id)
+    if actor.is_moderator:
+        join_room(moderator_room(actor.event_id))
+    else:
+        join_room(audience_room(actor.event_id))
+    if actor.participant_id is not None:
+        join_room(participant_room(actor.participant_id))
+    since = auth.get("since")
+    since = since if isinstance(since, int) and since >= 0 else 0
+    emit("snapshot", domain.sync(actor, since))
+    db.session.rollback()
+
+
+@acked
+def on_ask(actor: Actor, payload: object) -> dict:
+    """`ask`: a participant asks a question."""
+    question = domain.ask(actor, parse(AskIn, payload))
+    return {"question": view_for(actor, question) | {"voted": False}}
+
+
+@acked
+def on_vote(actor: Actor, payload: object) -> dict:
+    """`vote`: a participant votes or takes the vote back."""
+    question, voted = domain.vote(actor, parse(VoteIn, payload))
+    return {"question_id": question.id, "votes": question.vote_count, "voted": voted}
+
+
+@acked
+def on_moderate(actor: Actor, payload: object) -> dict:
+    """`moderate`: change a question's status, text or issue."""
+    return {"question": question_view(domain.moderate(actor, parse(ModerateIn, payload)))}
+
+
+@acked
+def on_merge(actor: Actor, payload: object) -> dict:
+    """`merge`: fold a duplicate into another question."""
+    return {"question": question_view(domain.merge(actor, parse(MergeIn, payload)))}
+
+
+@acked
+def on_show(actor: Actor, payload: object) -> dict:
+    """`show`: put a question on screen, or clear it."""
+    domain.show(actor, parse(ShowIn, payload))
+    return {}
+
+
+@acked
+def on_set_issue(actor: Actor, payload: object) -> dict:
+    """`set_issue`: change the current issue."""
+    domain.set_issue(actor, parse(SetIssueIn, payload))
+    return {}
+
+
+@acked
+def on_sync(actor: Actor, payload: object) -> dict:
+    """`sync`: everything changed after `since`."""
+    data = domain.sync(actor, parse(SyncIn, payload).since)
+    db.session.rollback()
+    return data
+
+
+HANDLERS = {
+    "ask": on_ask,
+    "vote": on_vote,
+    "moderate": on_moderate,
+    "merge": on_merge,
+    "show": on_show,
+    "set_issue": on_set_issue,
+    "sync": on_sync,
+}
+
+
+def init_app() -> None:
+    """Register the handlers on the namespace `/`."""
+    socketio.on_event("connect", on_connect)
+    for name, handler in HANDLERS.items():
+        socketio.on_event(name, handler)
