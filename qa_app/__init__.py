@@ -1,4 +1,5 @@
 """qa_app: self-hosted live Q&A for panel discussions."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,8 +24,12 @@ def create_app(config: dict | object | None = None):
     from .domain import ratelimit
     from .extensions import csrf, socketio
 
-    app = Flask(__name__, template_folder=resource_dir("templates"),
-                static_folder=resource_dir("static"), instance_relative_config=True)
+    app = Flask(
+        __name__,
+        template_folder=resource_dir("templates"),
+        static_folder=resource_dir("static"),
+        instance_relative_config=True,
+    )
     app.config.from_object(settings.Config())
     if isinstance(config, dict):
         app.config.update(config)
@@ -37,8 +42,12 @@ def create_app(config: dict | object | None = None):
     ratelimit.init_app(app)
     realtime.init_app(app)
     origins = app.config["QA_ALLOWED_ORIGINS"] or None
-    socketio.init_app(app, async_mode=app.config["QA_ASYNC_MODE"],
-                      message_queue=app.config["QA_MESSAGE_QUEUE"], cors_allowed_origins=origins)
+    socketio.init_app(
+        app,
+        async_mode=app.config["QA_ASYNC_MODE"],
+        message_queue=app.config["QA_MESSAGE_QUEUE"],
+        cors_allowed_origins=origins,
+    )
     sockets.init_app()
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

@@ -1,4 +1,5 @@
 """The organiser's pages: log in, list events, create them (form, JSON, programme text)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for

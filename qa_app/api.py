@@ -1,4 +1,5 @@
 """The JSON API under /api/v1: a thin adapter over the domain functions."""
+
 from __future__ import annotations
 
 import csv
@@ -10,14 +11,30 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from . import agenda, domain, openapi
-from .auth import Actor, actor_for, current_admin, find_event, moderator_session_token, require_moderator
+from .auth import (
+    Actor,
+    actor_for,
+    current_admin,
+    find_event,
+    moderator_session_token,
+    require_moderator,
+)
 from .domain.views import question_view, view_for
 from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from .extensions import csrf, db
 from .links import event_links
 from .models import Event, Question
 from .schemas import (
-    AskIn, EventIn, JoinIn, MergeIn, ModerateIn, SetIssueIn, SettingsIn, ShowIn, VoteIn, parse,
+    AskIn,
+    EventIn,
+    JoinIn,
+    MergeIn,
+    ModerateIn,
+    SetIssueIn,
+    SettingsIn,
+    ShowIn,
+    VoteIn,
+    parse,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -29,7 +46,9 @@ def route(method: str, path: str, who: str, body=None, body_type="application/js
 
     def decorator(fn: Callable) -> Callable:
         summary = (fn.__doc__ or "").strip().splitlines()[0]
-        openapi.document(openapi.Operation(method, bp.url_prefix + path, summary, who, body, body_type, success))
+        openapi.document(
+            openapi.Operation(method, bp.url_prefix + path, summary, who, body, body_type, success)
+        )
         bp.add_url_rule(path, fn.__name__, fn, methods=[method])
         return fn
 
@@ -49,7 +68,9 @@ def bearer() -> str | None:
 
 def check_csrf() -> None:
     """Cookie-authenticated changes (the admin's) must carry the CSRF token."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or not current_app.config.get("WTF_CSRF_ENABLED", True):
+    if request.method in ("GET", "HEAD", "OPTIONS") or not current_app.config.get(
+        "WTF_CSRF_ENABLED", True
+    ):
         return
     try:
         validate_csrf(request.headers.get("X-CSRFToken"))
@@ -94,8 +115,11 @@ def require_admin() -> None:
 def created(event: Event, key: str) -> tuple[Response, int]:
     """The answer to creating an event: the event, its key (shown once) and its links."""
     actor = Actor("admin", event.id)
-    body = domain.sync(actor) | {"code": event.code, "moderator_key": key,
-                                 "urls": event_links(event.code, key)}
+    body = domain.sync(actor) | {
+        "code": event.code,
+        "moderator_key": key,
+        "urls": event_links(event.code, key),
+    }
     return jsonify(body), 201
 
 
@@ -227,8 +251,19 @@ def moderator_session(code: str):
     return jsonify({"token": moderator_session_token(event)}), 201
 
 
-EXPORT_FIELDS = ["id", "issue_position", "issue", "text", "author_name", "addressed_to", "votes",
-                 "status", "merged_into", "created_at", "answered_at"]
+EXPORT_FIELDS = [
+    "id",
+    "issue_position",
+    "issue",
+    "text",
+    "author_name",
+    "addressed_to",
+    "votes",
+    "status",
+    "merged_into",
+    "created_at",
+    "answered_at",
+]
 
 
 @route("GET", "/events/<code>/export.<fmt>", "moderator")
@@ -244,8 +279,11 @@ def export(code: str, fmt: str):
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     writer.writerows(rows)
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=qa-{event.code}.csv"})
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=qa-{event.code}.csv"},
+    )
 
 
 def error_response(exc: DomainError):

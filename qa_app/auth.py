@@ -1,4 +1,5 @@
 """Who may do what: tokens, keys, the actor behind a request or a socket."""
+
 from __future__ import annotations
 
 import hashlib
@@ -80,7 +81,7 @@ def find_event(code: str) -> Event:
 def _moderator_session_valid(event: Event, token: str) -> bool:
     """Whether a signed moderator session belongs to event's current key."""
     try:
-        payload = _serializer().loads(token[len(MODERATOR_SESSION_PREFIX):])
+        payload = _serializer().loads(token[len(MODERATOR_SESSION_PREFIX) :])
     except BadSignature:
         return False
     return payload == {"e": event.id, "g": event.moderator_key_generation}

@@ -1,4 +1,5 @@
 """The `qa-app` command: serve, demo, create-event, create-admin, export, migrate."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Click commands behind `qa-app`; every option has help."""
+
 from __future__ import annotations
 
 import csv
@@ -31,7 +32,9 @@ def _serve(app, host: str, port: int) -> None:
 
     mode = app.config["QA_ASYNC_MODE"]
     click.echo(f"Serving on http://{host}:{port} ({mode}); press Ctrl+C to stop.", err=True)
-    socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=mode == "threading")
+    socketio.run(
+        app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=mode == "threading"
+    )
 
 
 @cli.command()
@@ -63,15 +66,23 @@ def demo(host: str, port: int) -> None:
     shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
     with app.app_context():
         code, key = ensure_demo_event()
-        urls = event_links(code, key, base=app.config.get("QA_PUBLIC_URL") or f"http://{shown_host}:{port}")
+        urls = event_links(
+            code, key, base=app.config.get("QA_PUBLIC_URL") or f"http://{shown_host}:{port}"
+        )
     _print_event(code, key, urls)
     _serve(app, host, port)
 
 
 @cli.command("create-event")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: code, moderator_key, urls.")
-@click.option("--base-url", default=None, help="Public base URL for the links (default: QA_PUBLIC_URL or http://localhost:5000).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object: code, moderator_key, urls."
+)
+@click.option(
+    "--base-url",
+    default=None,
+    help="Public base URL for the links (default: QA_PUBLIC_URL or http://localhost:5000).",
+)
 def create_event(file: Path, as_json: bool, base_url: str | None) -> None:
     """Create an event from a programme text file or a JSON event file."""
     from . import agenda, domain
@@ -83,11 +94,19 @@ def create_event(file: Path, as_json: bool, base_url: str | None) -> None:
     text = file.read_text(encoding="utf-8-sig")
     with app.app_context():
         try:
-            raw = agenda.parse_event_json(json.loads(text)) if _looks_like_json(file, text) else agenda.parse_programme(text)
+            raw = (
+                agenda.parse_event_json(json.loads(text))
+                if _looks_like_json(file, text)
+                else agenda.parse_programme(text)
+            )
             event, key = domain.create_event(parse(EventIn, raw))
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
-        urls = event_links(event.code, key, base=base_url or app.config.get("QA_PUBLIC_URL") or "http://localhost:5000")
+        urls = event_links(
+            event.code,
+            key,
+            base=base_url or app.config.get("QA_PUBLIC_URL") or "http://localhost:5000",
+        )
         if as_json:
             click.echo(json.dumps({"code": event.code, "moderator_key": key, "urls": urls}))
         else:
@@ -102,8 +121,12 @@ def _looks_like_json(file: Path, text: str) -> bool:
 
 @cli.command("create-admin")
 @click.argument("name")
-@click.option("--password", envvar="QA_ADMIN_PASSWORD", default=None,
-              help="The password (default: asked for; or set QA_ADMIN_PASSWORD).")
+@click.option(
+    "--password",
+    envvar="QA_ADMIN_PASSWORD",
+    default=None,
+    help="The password (default: asked for; or set QA_ADMIN_PASSWORD).",
+)
 def create_admin(name: str, password: str | None) -> None:
     """Create an admin account (or set a new password for an existing one)."""
     from .admin import set_admin_password
@@ -121,8 +144,14 @@ def create_admin(name: str, password: str | None) -> None:
 
 @cli.command()
 @click.argument("code")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
-              help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="Output format.",
+)
 def export(code: str, fmt: str) -> None:
     """Print every question of an event (issue, author, addressee, votes, status, times)."""
     from . import domain
@@ -137,8 +166,13 @@ def export(code: str, fmt: str) -> None:
             raise click.ClickException(exc.message) from None
         rows = domain.export_rows(Actor("admin", event.id))
     if fmt == "json":
-        click.echo(json.dumps({"event": event.code, "title": event.title, "questions": rows},
-                              ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {"event": event.code, "title": event.title, "questions": rows},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
@@ -150,4 +184,3 @@ def migrate() -> None:
     """Apply pending database migrations (serve and demo do this at start too)."""
     _app()
     click.echo("The database is up to date.")
-

@@ -1,4 +1,5 @@
 """Configuration read from the environment, with safe defaults."""
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,7 @@ def normalise_database_url(url: str) -> str:
     """Map a plain postgres:// URL to the psycopg 3 driver SQLAlchemy expects."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

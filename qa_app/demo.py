@@ -1,4 +1,5 @@
 """The reference panel session, created once for `qa-app demo`."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Errors mapped in one place: JSON under /api, a plain page elsewhere; 500 rolls back."""
+
 from __future__ import annotations
 
 import logging
@@ -11,8 +12,16 @@ from .extensions import db
 
 log = logging.getLogger(__name__)
 
-HTTP_CODES = {400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 409: "conflict", 413: "too_large", 429: "rate_limited"}
+HTTP_CODES = {
+    400: "invalid",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    429: "rate_limited",
+}
 
 
 def wants_json() -> bool:

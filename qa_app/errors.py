@@ -1,4 +1,5 @@
 """Typed domain errors, mapped to HTTP and socket acks in one place."""
+
 from __future__ import annotations
 
 

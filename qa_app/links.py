@@ -1,4 +1,5 @@
 """The three links of an event: audience, screen, moderator (key in the URL fragment)."""
+
 from __future__ import annotations
 
 from flask import current_app, request
@@ -20,4 +21,8 @@ def event_links(code: str, moderator_key: str | None = None, base: str | None = 
     moderator = f"{root}/e/{code}/moderate"
     if moderator_key:
         moderator += f"#key={moderator_key}"
-    return {"audience": f"{root}/e/{code}", "screen": f"{root}/e/{code}/screen", "moderator": moderator}
+    return {
+        "audience": f"{root}/e/{code}",
+        "screen": f"{root}/e/{code}/screen",
+        "moderator": moderator,
+    }

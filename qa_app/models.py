@@ -1,7 +1,8 @@
 """The data model of DESIGN.md: events, issues, speakers, participants, questions, votes."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -24,7 +25,7 @@ ROLES = ("moderator", "panelist")
 
 def utcnow() -> datetime:
     """The current time in UTC, naive (stored as UTC everywhere)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Admin(db.Model):

@@ -1,4 +1,5 @@
 """The OpenAPI 3 document, generated from the route table and the pydantic schemas."""
+
 from __future__ import annotations
 
 import re
@@ -30,10 +31,20 @@ ERROR_SCHEMA = {
             "type": "object",
             "required": ["code", "message"],
             "properties": {
-                "code": {"type": "string", "enum": [
-                    "invalid", "unauthorized", "forbidden", "not_found", "conflict",
-                    "closed", "too_large", "rate_limited", "internal",
-                ]},
+                "code": {
+                    "type": "string",
+                    "enum": [
+                        "invalid",
+                        "unauthorized",
+                        "forbidden",
+                        "not_found",
+                        "conflict",
+                        "closed",
+                        "too_large",
+                        "rate_limited",
+                        "internal",
+                    ],
+                },
                 "message": {"type": "string"},
                 "details": {},
             },
@@ -76,7 +87,10 @@ def _operation(op: Operation, schemas: dict) -> dict:
         ref = {"$ref": f"#/components/schemas/{op.body.__name__}"}
         item["requestBody"] = {"required": True, "content": {op.body_type: {"schema": ref}}}
     elif op.body_type == "text/plain":
-        item["requestBody"] = {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}
+        item["requestBody"] = {
+            "required": True,
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
     return item
 
 
@@ -93,16 +107,26 @@ def build(version: str) -> dict:
         components[name] = schema
     return {
         "openapi": "3.1.0",
-        "info": {"title": "qa_app API", "version": version,
-                 "description": "The JSON API of qa_app. The Socket.IO protocol is in DESIGN.md."},
+        "info": {
+            "title": "qa_app API",
+            "version": version,
+            "description": "The JSON API of qa_app. The Socket.IO protocol is in DESIGN.md.",
+        },
         "paths": paths,
         "components": {
             "schemas": components,
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer",
-                           "description": "A participant token, a moderator key or session."},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": "session",
-                           "description": "The admin's login session (send X-CSRFToken)."},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A participant token, a moderator key or session.",
+                },
+                "cookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "The admin's login session (send X-CSRFToken).",
+                },
             },
         },
     }

@@ -1,4 +1,5 @@
 """The pages people open: join, audience, screen, moderator; the OpenAPI document."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
@@ -18,7 +19,9 @@ def home():
         try:
             event = find_event(code)
         except NotFound:
-            return render_template("join.html", error=f"No event has the code {normalise_code(code)}."), 404
+            return render_template(
+                "join.html", error=f"No event has the code {normalise_code(code)}."
+            ), 404
         return redirect(url_for("pages.audience", code=event.code))
     return render_template("join.html", error=None)
 

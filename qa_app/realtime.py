@@ -1,4 +1,5 @@
 """Rooms, publishing and the ticker: changes are marked after commit and flushed as `update`."""
+
 from __future__ import annotations
 
 import logging
@@ -43,6 +44,7 @@ class Publisher:
         self.app = app
         self.tick = app.config["QA_TICK_MS"] / 1000
         self.marks: dict[int, Marks] = {}
+        self.presence: set[int] = set()
         self.lock = threading.Lock()
         self.ticker_started = False
 
@@ -61,6 +63,17 @@ class Publisher:
                 self.ticker_started = True
                 socketio.start_background_task(self.run)
 
+    def presence_changed(self, event_id: int) -> None:
+        """Someone connected or left: moderators hear the new count at the next tick."""
+        if self.tick <= 0:
+            emit_presence(event_id)
+            return
+        with self.lock:
+            self.presence.add(event_id)
+            if not self.ticker_started:
+                self.ticker_started = True
+                socketio.start_background_task(self.run)
+
     def run(self) -> None:
         """The ticker: flush the marks every tick, forever."""
         while True:
@@ -74,6 +87,9 @@ class Publisher:
         """Send one `update` per room for every event with marks."""
         with self.lock:
             marks, self.marks = self.marks, {}
+            presence, self.presence = self.presence, set()
+        for event_id in presence:
+            emit_presence(event_id)
         if not marks:
             return
         with self.app.app_context():
@@ -89,13 +105,17 @@ class Publisher:
         from .models import Event, Question
 
         event = db.session.get(Event, event_id, populate_existing=True)
-        rows = list(
-            db.session.scalars(
-                select(Question)
-                .where(Question.id.in_(marks.question_ids))
-                .execution_options(populate_existing=True)
+        rows = (
+            list(
+                db.session.scalars(
+                    select(Question)
+                    .where(Question.id.in_(marks.question_ids))
+                    .execution_options(populate_existing=True)
+                )
             )
-        ) if marks.question_ids else []
+            if marks.question_ids
+            else []
+        )
         base = {"version": event.version}
         if marks.event_changed:
             base["event"] = event_view(event)
@@ -107,12 +127,29 @@ class Publisher:
         for question in rows:
             if question.participant_id and question.status not in ("live", "answered"):
                 own = audience_view(question, question.participant_id)
-                emit("update", base | {"questions": [own]}, participant_room(question.participant_id))
+                emit(
+                    "update", base | {"questions": [own]}, participant_room(question.participant_id)
+                )
 
 
 def emit(name: str, payload: dict, room: str) -> None:
     """Emit to a room of every process (through the message queue when there is one)."""
     socketio.emit(name, payload, to=room)
+
+
+def connected(room: str) -> int:
+    """How many sockets of this process are in a room."""
+    rooms = socketio.server.manager.rooms.get("/", {})
+    return len(rooms.get(room, ()))
+
+
+def emit_presence(event_id: int) -> None:
+    """Tell the moderators how many audience devices and screens, and moderators, are connected."""
+    payload = {
+        "audience": connected(audience_room(event_id)),
+        "moderators": connected(moderator_room(event_id)),
+    }
+    emit("presence", payload, moderator_room(event_id))
 
 
 def init_app(app: Flask) -> None:
@@ -123,3 +160,8 @@ def init_app(app: Flask) -> None:
 def publish(event_id: int, question_ids: set[int], event_changed: bool = False) -> None:
     """Publish committed changes of an event (called by domain functions after commit)."""
     current_app.extensions["qa_publisher"].publish(event_id, question_ids, event_changed)
+
+
+def presence_changed(event_id: int) -> None:
+    """A socket joined or left an event."""
+    current_app.extensions["qa_publisher"].presence_changed(event_id)

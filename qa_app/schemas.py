@@ -1,4 +1,5 @@
 """Pydantic schemas: every socket payload and request body is validated here."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -77,7 +78,9 @@ class SpeakerIn(Payload):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     role: Literal["moderator", "panelist"] = "panelist"
-    affiliation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    affiliation: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None
+    ) = None
 
 
 class SettingsIn(Payload):

@@ -1,20 +1,21 @@
 """Socket.IO adapter: validates payloads, calls one domain function, answers with an ack."""
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from functools import wraps
 
-from flask import request, session
+from flask import session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
-from . import domain
+from . import domain, realtime
 from .auth import Actor, actor_for, find_event
+from .domain.views import question_view, view_for
 from .errors import DomainError, Forbidden
 from .extensions import db, socketio
 from .realtime import audience_room, moderator_room, participant_room
 from .schemas import AskIn, MergeIn, ModerateIn, SetIssueIn, ShowIn, SyncIn, VoteIn, parse
-from .domain.views import question_view, view_for
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,13 @@ def acked(fn: Callable[[Actor, object], dict]) -> Callable:
         except Exception:
             db.session.rollback()
             log.exception("socket handler %s failed", fn.__name__)
-            return {"ok": False, "error": {"code": "internal", "message": "Something went wrong on the server; try again."}}
+            return {
+                "ok": False,
+                "error": {
+                    "code": "internal",
+                    "message": "Something went wrong on the server; try again.",
+                },
+            }
 
     return handler
 
@@ -52,7 +59,9 @@ def acked(fn: Callable[[Actor, object], dict]) -> Callable:
 def on_connect(auth: object = None) -> None:
     """Check the event code and token, join the rooms of the role, send the snapshot."""
     if not isinstance(auth, dict) or not isinstance(auth.get("event"), str):
-        raise ConnectionRefusedError({"code": "invalid", "message": "Connect with auth = {event: CODE, token?: TOKEN}."})
+        raise ConnectionRefusedError(
+            {"code": "invalid", "message": "Connect with auth = {event: CODE, token?: TOKEN}."}
+        )
     token = auth.get("token")
     try:
         event = find_event(auth["event"])
@@ -72,6 +81,14 @@ def on_connect(auth: object = None) -> None:
     since = since if isinstance(since, int) and since >= 0 else 0
     emit("snapshot", domain.sync(actor, since))
     db.session.rollback()
+    realtime.presence_changed(actor.event_id)
+
+
+def on_disconnect(reason: object = None) -> None:
+    """Moderators see the new count of connected devices."""
+    saved = session.get("qa_actor")
+    if saved is not None:
+        realtime.presence_changed(saved[1])
 
 
 @acked
@@ -136,5 +153,6 @@ HANDLERS = {
 def init_app() -> None:
     """Register the handlers on the namespace `/`."""
     socketio.on_event("connect", on_connect)
+    socketio.on_event("disconnect", on_disconnect)
     for name, handler in HANDLERS.items():
         socketio.on_event(name, handler)

@@ -1,4 +1,5 @@
 """The database: SQLite (WAL, busy timeout) by default, PostgreSQL via DATABASE_URL; migrations."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Domain functions: one per user action; each validates, writes, commits, then publishes."""
+
 from .events import (
     create_event,
     export_rows,

@@ -1,4 +1,5 @@
 """The one way to change an event: lock it, bump its version, commit, then publish."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,4 +1,5 @@
 """Domain functions on an event: create, join, settings, key, current issue, screen, export."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from ..auth import (
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Event, Issue, Participant, Question, Speaker
-from ..schemas import EventIn, SettingsIn, SetIssueIn, ShowIn
+from ..schemas import EventIn, SetIssueIn, SettingsIn, ShowIn
 from . import ratelimit
 from .core import change
 from .views import utc_iso

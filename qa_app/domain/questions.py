@@ -1,4 +1,5 @@
 """Domain functions on questions: ask, vote, moderate, merge."""
+
 from __future__ import annotations
 
 from sqlalchemy import delete, func, insert, literal, select
@@ -109,7 +110,10 @@ def vote(actor: Actor, data: VoteIn) -> tuple[Question, bool]:
         if participant.banned:
             raise Forbidden("This device may no longer ask or vote in this event.")
         question = _question_of(actor.event_id, data.question_id)
-        if question.status not in ("live", "answered") and question.participant_id != participant_id:
+        if (
+            question.status not in ("live", "answered")
+            and question.participant_id != participant_id
+        ):
             raise NotFound("This event has no such question.")
         if question.status not in ("live", "answered"):
             raise Conflict("Only a live question can be voted for.")

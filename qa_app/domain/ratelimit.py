@@ -1,4 +1,5 @@
 """Rate limits on asking, voting and joining, through the `limits` library."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -17,7 +18,9 @@ MESSAGES = {
 
 def init_app(app) -> None:
     """Create the limiter: in memory for one process, in Redis when a message queue is set."""
-    url = app.config.get("QA_RATELIMIT_STORAGE") or app.config.get("QA_MESSAGE_QUEUE") or "memory://"
+    url = (
+        app.config.get("QA_RATELIMIT_STORAGE") or app.config.get("QA_MESSAGE_QUEUE") or "memory://"
+    )
     app.extensions["qa_limiter"] = MovingWindowRateLimiter(storage_from_string(url))
 
 

@@ -1,4 +1,5 @@
 """The objects on the wire, and what each role may see of them (snapshot and sync)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,0 +1,155 @@
+"""Shared fixtures: a real database per test (SQLite or PostgreSQL), factories via the domain."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from qa_app import create_app, domain, storage
+from qa_app.auth import Actor
+from qa_app.extensions import db
+from qa_app.models import Event, Participant
+from qa_app.schemas import EventIn
+
+PG_SERVER = os.environ.get("QA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+SEED_EVENT = {
+    "title": "Best Innovation Cluster Management Practices",
+    "starts_at": "2017-01-12T15:30:00",
+    "ends_at": "2017-01-12T17:30:00",
+    "venue": "Building 5, 5th Floor, Executive Conference Room",
+    "issues": [
+        "Global champions?",
+        "Going international?",
+        "Talent?",
+        "Stakeholders?",
+        "The state?",
+    ],
+    "speakers": [
+        {"name": "Oleg Fomichev", "role": "moderator", "affiliation": "Deputy Minister"},
+        {"name": "Andrey Antonov", "role": "panelist", "affiliation": "Tomsk Region"},
+        {"name": "Artem Zdunov", "role": "panelist", "affiliation": "Tatarstan"},
+    ],
+}
+
+
+def service_unavailable(what: str, why: str) -> None:
+    """Skip a test that needs a service, except in CI where it must run."""
+    message = f"{what} is not reachable ({why})"
+    if IN_CI:
+        pytest.fail(f"{message}; under CI=true this test must run, not skip")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, migrated once."""
+    name = f"qa_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        service_unavailable("PostgreSQL", str(exc).splitlines()[0])
+    url = f"{PG_SERVER}/{name}"
+    storage.upgrade(create_app(test_config(url)))
+    yield url
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_config(url: str, **extra) -> dict:
+    """The configuration of a test app on database url."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "QA_ASYNC_MODE": "threading",
+        "QA_TICK_MS": 0,
+        "QA_RATE_LIMITS": False,
+        "QA_MESSAGE_QUEUE": None,
+        "WTF_CSRF_ENABLED": True,
+        **extra,
+    }
+
+
+def _empty_postgres(app) -> None:
+    """Remove every row (the schema stays, migrated once per session)."""
+    with app.app_context():
+        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+        db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request):
+    """Which database the test runs on; parametrize with ["sqlite", "postgres"] to run on both."""
+    return request.param
+
+
+@pytest.fixture
+def app(backend, tmp_path, request):
+    """An app on a real, migrated database of its own."""
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_url")
+        application = create_app(test_config(url))
+        _empty_postgres(application)
+    else:
+        application = create_app(test_config(f"sqlite:///{tmp_path / 'qa.db'}"))
+        storage.upgrade(application)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for calling domain functions directly."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    """A test HTTP client."""
+    return app.test_client()
+
+
+def make_event(**changes) -> tuple[Event, str]:
+    """Create an event through the domain (inside an app context); return it and its key."""
+    data = {**SEED_EVENT, **changes}
+    return domain.create_event(EventIn.model_validate(data))
+
+
+def make_participant(event: Event, name: str | None = None) -> tuple[Actor, str]:
+    """Join event as a new participant; return its actor and token."""
+    participant, token = domain.join(event, name, "test")
+    return Actor("participant", event.id, participant.id), token
+
+
+def moderator(event: Event) -> Actor:
+    """The moderator actor of event."""
+    return Actor("moderator", event.id)
+
+
+def participant_row(actor: Actor) -> Participant:
+    """The participant row behind an actor."""
+    return db.session.get(Participant, actor.participant_id)
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token in a rendered form."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(
+        r'data-csrf="([^"]+)"', html
+    )
+    assert match, "no CSRF token in the page"
+    return match.group(1)

@@ -1,0 +1,109 @@
+"""Start the real server (`qa-app serve`) as a subprocess on a free port, for live tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    """A running server: its base URL, environment and process."""
+
+    url: str
+    env: dict
+    process: subprocess.Popen
+    log: Path
+
+    def cli(self, *args: str) -> str:
+        """Run another `qa-app` command against the same database; return its stdout."""
+        done = subprocess.run(
+            [sys.executable, "-m", "qa_app", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def create_event(self, programme: Path) -> dict:
+        """Create an event with `qa-app create-event --json`."""
+        return json.loads(
+            self.cli("create-event", str(programme), "--json", "--base-url", self.url)
+        )
+
+
+def server_env(tmp_path: Path, **extra: str) -> dict:
+    """The environment of a test server: its own instance folder and SQLite file by default."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_") and k != "DATABASE_URL"}
+    env.update(
+        {
+            "QA_SECRET_KEY": "live-test-secret",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'live.db'}",
+            "QA_RATE_LIMITS": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    """Wait for the server to answer HTTP, or fail with its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(url + "/api/openapi.json", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not start in {timeout}s:\n{log.read_text()}")
+
+
+@contextmanager
+def running_server(tmp_path: Path, port: int | None = None, **env_extra: str):
+    """Run `qa-app serve` until the block ends; yield a Server."""
+    port = port or free_port()
+    env = server_env(tmp_path, **env_extra)
+    log = tmp_path / f"server-{port}.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qa_app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process, log)
+        yield Server(url, env, process, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
