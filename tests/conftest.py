@@ -58,7 +58,10 @@ def postgres_url():
         admin.dispose()
         service_unavailable("PostgreSQL", str(exc).splitlines()[0])
     url = f"{PG_SERVER}/{name}"
-    storage.upgrade(create_app(test_config(url)))
+    migrator = create_app(test_config(url))
+    storage.upgrade(migrator)
+    with migrator.app_context():
+        db.engine.dispose()
     yield url
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
