@@ -589,8 +589,10 @@ def _json_speakers(value: object) -> list[dict]:
 
 
 def parse_event_json(data: object) -> dict:
-    """Normalise a decoded JSON event of the parse_programme shape; raise Invalid on "
-    "wrong shapes."""
+    """Normalise a decoded JSON event of the parse_programme shape; raise Invalid on wrong shapes.
+
+    A `settings` object is passed through as it is (the event schema validates it).
+    """
     if not isinstance(data, dict):
         raise Invalid("The event must be a JSON object.")
     title = data.get("title")
@@ -612,4 +614,4 @@ def parse_event_json(data: object) -> dict:
         "language": language,
         "issues": issues,
         "speakers": _json_speakers(data.get("speakers")),
-    }
+    } | ({"settings": data["settings"]} if "settings" in data else {})

@@ -82,7 +82,6 @@ def audience_view(question: Question, participant_id: int | None) -> dict | None
         return question_view(question) | {"mine": True}
     if question.status in PUBLIC_STATUSES:
         view = question_view(question)
-        view.pop("merged_into")
         if participant_id is not None:
             view["mine"] = False
         return view

@@ -1,0 +1,340 @@
+"""The JSON API: every route x role, bad bodies, the error shape, nothing written on refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from qa_app.admin import set_admin_password
+from qa_app.extensions import db
+from qa_app.models import Event, Question, Vote
+from tests.conftest import csrf_token, make_event, make_participant
+
+PROGRAMME = (Path(__file__).parent / "data" / "programmes" / "seed_en.txt").read_text("utf-8")
+ROLES = ["anonymous", "participant", "screen", "other_moderator", "moderator", "admin"]
+
+
+@pytest.fixture
+def world(app, client):
+    """An event with two questions, a participant, a moderator key, another event's key, an admin."""
+    with app.app_context():
+        event, key = make_event()
+        _other, other_key = make_event(title="Another session")
+        alice, token = make_participant(event)
+        from qa_app import domain
+        from qa_app.schemas import AskIn
+
+        questions = [
+            domain.ask(alice, AskIn(issue_id=event.issues[0].id, text=f"Q{n}?", client_id=f"c{n}"))
+            for n in range(2)
+        ]
+        set_admin_password("organiser", "correct horse battery")
+        world = {
+            "code": event.code,
+            "issue": event.issues[1].id,
+            "q": questions[0].id,
+            "q2": questions[1].id,
+            "tokens": {"participant": token, "moderator": key, "other_moderator": other_key},
+        }
+    return world
+
+
+def login_admin(client) -> str:
+    """Log the test client in as the admin; return the CSRF token for API calls."""
+    page = client.get("/admin/login")
+    answer = client.post(
+        "/admin/login",
+        data={
+            "name": "organiser",
+            "password": "correct horse battery",
+            "csrf_token": csrf_token(page.text),
+        },
+    )
+    assert answer.status_code == 302
+    return csrf_token(client.get("/admin/").text)
+
+
+def headers_for(role: str, world: dict, client) -> dict:
+    """The request headers a caller of this role sends."""
+    if role == "admin":
+        return {"X-CSRFToken": login_admin(client)}
+    token = world["tokens"].get(role)
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+# (name, method, path, body, {role: status}); roles not listed get the default of the row.
+MODERATOR_ONLY = {"moderator": 200, "admin": 200, "other_moderator": 401, "default": 403}
+PARTICIPANT_ONLY = {"participant": 200, "other_moderator": 401, "default": 403}
+ADMIN_ONLY = {"admin": 201, "anonymous": 401, "screen": 401, "default": 403}
+ROUTES = [
+    ("create", "POST", "/api/v1/events", {"title": "New", "issues": ["One"]}, ADMIN_ONLY),
+    ("import", "POST", "/api/v1/events/import", PROGRAMME, ADMIN_ONLY),
+    ("preview", "POST", "/api/v1/events/import?dry_run=1", PROGRAMME, {**ADMIN_ONLY, "admin": 200}),
+    ("get", "GET", "/api/v1/events/{code}", None, {"other_moderator": 401, "default": 200}),
+    ("join", "POST", "/api/v1/events/{code}/participants", {}, {"default": 201}),
+    (
+        "ask",
+        "POST",
+        "/api/v1/events/{code}/questions",
+        {"issue_id": "{issue}", "text": "New question?", "client_id": "x1"},
+        {**PARTICIPANT_ONLY, "participant": 201},
+    ),
+    ("vote", "PUT", "/api/v1/questions/{q}/vote", None, PARTICIPANT_ONLY),
+    ("unvote", "DELETE", "/api/v1/questions/{q}/vote", None, PARTICIPANT_ONLY),
+    ("moderate", "PATCH", "/api/v1/questions/{q}", {"status": "answered"}, MODERATOR_ONLY),
+    ("merge", "POST", "/api/v1/questions/{q2}/merge", {"into": "{q}"}, MODERATOR_ONLY),
+    ("show", "PUT", "/api/v1/events/{code}/screen", {"question_id": "{q}"}, MODERATOR_ONLY),
+    (
+        "set_issue",
+        "PUT",
+        "/api/v1/events/{code}/current-issue",
+        {"issue_id": "{issue}"},
+        MODERATOR_ONLY,
+    ),
+    (
+        "settings",
+        "PATCH",
+        "/api/v1/events/{code}/settings",
+        {"pre_moderation": True},
+        MODERATOR_ONLY,
+    ),
+    (
+        "rotate",
+        "POST",
+        "/api/v1/events/{code}/moderator-key",
+        None,
+        {**MODERATOR_ONLY, "moderator": 201, "admin": 201},
+    ),
+    (
+        "session",
+        "POST",
+        "/api/v1/events/{code}/moderator-session",
+        None,
+        {**MODERATOR_ONLY, "moderator": 201, "admin": 201},
+    ),
+    ("export_csv", "GET", "/api/v1/events/{code}/export.csv", None, MODERATOR_ONLY),
+    ("export_json", "GET", "/api/v1/events/{code}/export.json", None, MODERATOR_ONLY),
+]
+ERROR_CODES = {401: "unauthorized", 403: "forbidden"}
+
+
+def fill(value, world):
+    """Put the world's ids into a path or body template."""
+    if isinstance(value, str):
+        if value.startswith("{") and value.endswith("}") and value[1:-1] in world:
+            return world[value[1:-1]]
+        return value.format(**world)
+    if isinstance(value, dict):
+        return {k: fill(v, world) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name, method, path, body, expected", ROUTES, ids=[r[0] for r in ROUTES])
+def test_route_by_role(app, client, world, role, name, method, path, body, expected):
+    status = expected.get(role, expected["default"])
+    headers = headers_for(role, world, client)
+    kwargs = (
+        {"data": body, "content_type": "text/plain"}
+        if isinstance(body, str)
+        else {"json": fill(body, world)}
+    )
+    with app.app_context():
+        before = db.session.scalar(select(Event.version).filter_by(code=world["code"]))
+    answer = client.open(fill(path, world), method=method, headers=headers, **kwargs)
+    assert answer.status_code == status, answer.text
+    if status >= 400:
+        assert answer.json["error"]["code"] == ERROR_CODES[status]
+        assert answer.json["error"]["message"]
+        with app.app_context():  # a refusal writes nothing
+            assert db.session.scalar(select(Event.version).filter_by(code=world["code"])) == before
+    elif name == "export_csv":
+        assert "Q0?" in answer.text and answer.headers["Content-Type"].startswith("text/csv")
+    elif name in ("create", "import"):
+        assert (
+            answer.json["moderator_key"].startswith("mk.")
+            and "#key=mk." in answer.json["urls"]["moderator"]
+        )
+    elif name == "get":
+        assert answer.json["event"]["code"] == world["code"]
+        assert {q["text"] for q in answer.json["questions"]} == {"Q0?", "Q1?"}
+
+
+BAD_BODIES = [
+    (
+        "ask: missing text",
+        "POST",
+        "/api/v1/events/{code}/questions",
+        {"issue_id": "{issue}", "client_id": "b"},
+    ),
+    (
+        "ask: text is a number",
+        "POST",
+        "/api/v1/events/{code}/questions",
+        {"issue_id": "{issue}", "text": 5, "client_id": "b"},
+    ),
+    (
+        "ask: blank text",
+        "POST",
+        "/api/v1/events/{code}/questions",
+        {"issue_id": "{issue}", "text": "   ", "client_id": "b"},
+    ),
+    (
+        "ask: id as string",
+        "POST",
+        "/api/v1/events/{code}/questions",
+        {"issue_id": "1", "text": "Hi", "client_id": "b"},
+    ),
+    (
+        "ask: unknown field",
+        "POST",
+        "/api/v1/events/{code}/questions",
+        {"issue_id": "{issue}", "text": "Hi", "client_id": "b", "votes": 99},
+    ),
+    (
+        "ask: bad client_id",
+        "POST",
+        "/api/v1/events/{code}/questions",
+        {"issue_id": "{issue}", "text": "Hi", "client_id": "a b/c"},
+    ),
+    (
+        "ask: too long",
+        "POST",
+        "/api/v1/events/{code}/questions",
+        {"issue_id": "{issue}", "text": "x" * 301, "client_id": "b"},
+    ),
+    ("ask: a list", "POST", "/api/v1/events/{code}/questions", ["not", "an", "object"]),
+    ("moderate: bad status", "PATCH", "/api/v1/questions/{q}", {"status": "deleted"}),
+    ("moderate: merged by hand", "PATCH", "/api/v1/questions/{q}", {"status": "merged"}),
+    ("moderate: nothing", "PATCH", "/api/v1/questions/{q}", {}),
+    ("merge: into a string", "POST", "/api/v1/questions/{q2}/merge", {"into": "x"}),
+    ("show: missing field", "PUT", "/api/v1/events/{code}/screen", {}),
+    ("set_issue: negative", "PUT", "/api/v1/events/{code}/current-issue", {"issue_id": -1}),
+    (
+        "settings: limit too small",
+        "PATCH",
+        "/api/v1/events/{code}/settings",
+        {"max_question_length": 3},
+    ),
+]
+
+
+@pytest.mark.parametrize("name, method, path, body", BAD_BODIES, ids=[b[0] for b in BAD_BODIES])
+def test_bad_bodies_get_400_and_write_nothing(app, client, world, name, method, path, body):
+    role = "participant" if name.startswith("ask") else "moderator"
+    with app.app_context():
+        before = (
+            db.session.scalar(select(Event.version).filter_by(code=world["code"])),
+            db.session.scalar(select(func.count()).select_from(Question)),
+        )
+    answer = client.open(
+        fill(path, world),
+        method=method,
+        json=fill(body, world),
+        headers=headers_for(role, world, client),
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json["error"]["code"] == "invalid" and answer.json["error"]["message"]
+    with app.app_context():
+        after = (
+            db.session.scalar(select(Event.version).filter_by(code=world["code"])),
+            db.session.scalar(select(func.count()).select_from(Question)),
+        )
+    assert after == before
+
+
+def test_not_json_and_unknown_things(client, world):
+    participant = headers_for("participant", world, client)
+    answer = client.post(
+        f"/api/v1/events/{world['code']}/questions",
+        data="text=hi",
+        headers=participant,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert answer.status_code == 400 and "JSON" in answer.json["error"]["message"]
+    assert client.get("/api/v1/events/NOPE00").json["error"]["code"] == "not_found"
+    assert client.put("/api/v1/questions/999999/vote", headers=participant).status_code == 404
+    bad = client.get(
+        f"/api/v1/events/{world['code']}", headers={"Authorization": "Bearer p.forged"}
+    )
+    assert bad.status_code == 401 and bad.json["error"]["code"] == "unauthorized"
+    assert (
+        client.get(f"/api/v1/events/{world['code'].lower()}").status_code == 200
+    )  # codes ignore case
+
+
+def test_admin_needs_the_csrf_token(client, world):
+    login_admin(client)
+    answer = client.post("/api/v1/events", json={"title": "New", "issues": ["One"]})
+    assert answer.status_code == 403 and "CSRF" in answer.json["error"]["message"]
+
+
+def test_wrong_admin_password_is_refused(client, world):
+    page = client.get("/admin/login")
+    answer = client.post(
+        "/admin/login",
+        data={"name": "organiser", "password": "nope", "csrf_token": csrf_token(page.text)},
+    )
+    assert answer.status_code == 401 and "Wrong name or password" in answer.text
+    assert client.get("/admin/").status_code == 302
+
+
+def test_votes_over_http_are_counted_once(app, client, world):
+    headers = headers_for("participant", world, client)
+    for _ in range(3):
+        answer = client.put(f"/api/v1/questions/{world['q']}/vote", headers=headers)
+    assert answer.json == {"question_id": world["q"], "votes": 1, "voted": True}
+    answer = client.delete(f"/api/v1/questions/{world['q']}/vote", headers=headers)
+    assert answer.json["votes"] == 0 and answer.json["voted"] is False
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Vote)) == 0
+
+
+def test_import_with_unreadable_text_says_what_is_missing(client, world):
+    headers = {"X-CSRFToken": login_admin(client)}
+    answer = client.post(
+        "/api/v1/events/import",
+        data="Just a title\n\nAnd a paragraph.",
+        content_type="text/plain",
+        headers=headers,
+    )
+    assert answer.status_code == 400 and "Issues for Discussion" in answer.json["error"]["message"]
+
+
+def test_preview_parses_the_seed_without_saving(app, client, world):
+    headers = {"X-CSRFToken": login_admin(client)}
+    with app.app_context():
+        events = db.session.scalar(select(func.count()).select_from(Event))
+    answer = client.post(
+        "/api/v1/events/import?dry_run=1",
+        data=PROGRAMME,
+        content_type="text/plain",
+        headers=headers,
+    )
+    event = answer.json["event"]
+    assert event["title"] == "Best Innovation Cluster Management Practices"
+    assert len(event["issues"]) == 5 and len(event["speakers"]) == 13
+    assert event["starts_at"] == "2017-01-12T15:30:00"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Event)) == events
+
+
+def test_openapi_document_lists_every_route_and_schema(client):
+    doc = client.get("/api/openapi.json").json
+    assert doc["openapi"].startswith("3.")
+    paths = doc["paths"]
+    for _name, method, path, _body, _expected in ROUTES:
+        template = (
+            path.split("?")[0].replace("{q}", "{question_id}").replace("{q2}", "{question_id}")
+        )
+        template = template.replace("export.csv", "export.{fmt}").replace(
+            "export.json", "export.{fmt}"
+        )
+        assert method.lower() in paths[template], (method, template)
+    assert {"AskIn", "ModerateIn", "EventIn", "Error"} <= set(doc["components"]["schemas"])
+    ask = paths["/api/v1/events/{code}/questions"]["post"]
+    assert ask["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AskIn"
+    }
