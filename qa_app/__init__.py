@@ -11,15 +11,17 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 def resource_dir(name: str) -> str:
     """templates/ or static/: beside the package in a checkout, inside it in a wheel."""
-    beside = PACKAGE_DIR.parent / name
-    return str(beside if beside.is_dir() else PACKAGE_DIR / name)
+    checkout = PACKAGE_DIR.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / name).is_dir():
+        return str(checkout / name)
+    return str(PACKAGE_DIR / name)
 
 
 def create_app(config: dict | object | None = None):
     """Build the Flask app, its database, Socket.IO server and routes."""
     from flask import Flask
 
-    from . import admin, api, errorhandlers, pages, realtime, sockets, storage
+    from . import admin, api, errorhandlers, i18n, pages, realtime, sockets, storage
     from . import config as settings
     from .domain import ratelimit
     from .extensions import csrf, socketio
@@ -38,6 +40,7 @@ def create_app(config: dict | object | None = None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.instance_secret(app.instance_path)
     storage.init_app(app)
+    i18n.init_app(app)
     csrf.init_app(app)
     ratelimit.init_app(app)
     realtime.init_app(app)
