@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 __version__ = "0.1.0"
@@ -30,7 +31,7 @@ def create_app(config: dict | object | None = None):
         __name__,
         template_folder=resource_dir("templates"),
         static_folder=resource_dir("static"),
-        instance_relative_config=True,
+        instance_path=os.environ.get("QA_INSTANCE_PATH") or None,
     )
     app.config.from_object(settings.Config())
     if isinstance(config, dict):

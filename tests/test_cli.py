@@ -108,3 +108,16 @@ def test_demo_event_is_made_once(app):
         assert [s.name for s in event.speakers if s.role == "moderator"] == ["Oleg Fomichev"]
         assert event.starts_at.isoformat() == "2017-01-12T15:30:00"
         assert event.venue == "Building 5, 5th Floor, Executive Conference Room"
+
+
+def test_secret_key_is_random_and_kept_in_the_instance_folder(tmp_path, monkeypatch):
+    from qa_app import create_app
+
+    monkeypatch.delenv("QA_SECRET_KEY", raising=False)
+    keys = []
+    for folder in ("one", "one", "two"):
+        monkeypatch.setenv("QA_INSTANCE_PATH", str(tmp_path / folder))
+        app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "QA_ASYNC_MODE": "threading"})
+        keys.append(app.config["SECRET_KEY"])
+    assert keys[0] == keys[1] != keys[2] and len(keys[0]) >= 48
+    assert (tmp_path / "one" / "secret_key").stat().st_mode & 0o777 == 0o600
