@@ -338,3 +338,59 @@ def test_openapi_document_lists_every_route_and_schema(client):
     assert ask["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/AskIn"
     }
+
+
+@pytest.fixture
+def limited_app(tmp_path):
+    """An app with tight rate limits."""
+    from qa_app import create_app, storage
+    from tests.conftest import test_config
+
+    config = test_config(
+        f"sqlite:///{tmp_path / 'limited.db'}",
+        QA_RATE_LIMITS=True,
+        QA_ASK_LIMIT="2/minute",
+        QA_VOTE_LIMIT="3/minute",
+        QA_JOIN_LIMIT="4/minute",
+    )
+    application = create_app(config)
+    storage.upgrade(application)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def test_rate_limits_refuse_with_429_and_write_nothing(limited_app):
+    client = limited_app.test_client()
+    with limited_app.app_context():
+        event, _key = make_event()
+        code, issue = event.code, event.issues[0].id
+    joins = [client.post(f"/api/v1/events/{code}/participants", json={}) for _ in range(5)]
+    assert [j.status_code for j in joins] == [201, 201, 201, 201, 429]
+    assert joins[-1].json["error"]["code"] == "rate_limited"
+    headers = {"Authorization": f"Bearer {joins[0].json['token']}"}
+    asks = [
+        client.post(
+            f"/api/v1/events/{code}/questions",
+            json={"issue_id": issue, "text": f"Question {n}?", "client_id": f"r{n}"},
+            headers=headers,
+        )
+        for n in range(3)
+    ]
+    assert [a.status_code for a in asks] == [201, 201, 429]
+    assert "too fast" in asks[-1].json["error"]["message"]
+    # a resend of an accepted question is not limited: it is the same question
+    resend = client.post(
+        f"/api/v1/events/{code}/questions",
+        json={"issue_id": issue, "text": "Question 0?", "client_id": "r0"},
+        headers=headers,
+    )
+    assert (
+        resend.status_code == 201
+        and resend.json["question"]["id"] == asks[0].json["question"]["id"]
+    )
+    qid = asks[0].json["question"]["id"]
+    votes = [client.put(f"/api/v1/questions/{qid}/vote", headers=headers) for _ in range(4)]
+    assert [v.status_code for v in votes] == [200, 200, 200, 429]
+    with limited_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Question)) == 2
