@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .auth import current_admin
 from .extensions import db
+from .links import event_links
 from .models import Admin, Event
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -43,7 +45,7 @@ def login():
             session.clear()
             session["admin_id"] = admin.id
             return redirect(url_for("admin.index"))
-        error = "Wrong name or password."
+        error = gettext("Wrong name or password.")
     return render_template("admin/login.html", error=error), 401 if error else 200
 
 
@@ -61,4 +63,5 @@ def index():
     if admin is None:
         return redirect(url_for("admin.login"))
     events = db.session.scalars(select(Event).order_by(Event.id.desc())).all()
-    return render_template("admin/index.html", admin=admin, events=events)
+    links = {event.code: event_links(event.code) for event in events}
+    return render_template("admin/index.html", admin=admin, events=events, links=links)

@@ -1,12 +1,24 @@
-"""The pages people open: join, audience, screen, moderator; the OpenAPI document."""
+"""The pages people open: join, audience, screen, moderator; the service worker; OpenAPI."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_babel import gettext
 
 from . import __version__, openapi
 from .auth import find_event, normalise_code
 from .errors import NotFound
+from .links import event_links
+from .qr import qr_svg
 
 bp = Blueprint("pages", __name__)
 
@@ -19,32 +31,57 @@ def home():
         try:
             event = find_event(code)
         except NotFound:
-            return render_template(
-                "join.html", error=f"No event has the code {normalise_code(code)}."
-            ), 404
+            error = gettext("No event has the code %(code)s.", code=normalise_code(code))
+            return render_template("join.html", error=error, code=code), 404
         return redirect(url_for("pages.audience", code=event.code))
-    return render_template("join.html", error=None)
+    return render_template("join.html", error=None, code="")
+
+
+def _canonical(event, endpoint: str, code: str):
+    """Redirect a lower-case or padded code to the canonical URL (keeping ?lang=)."""
+    if event.code == code:
+        return None
+    return redirect(url_for(endpoint, code=event.code, **request.args))
 
 
 @bp.get("/e/<code>")
 def audience(code: str):
     """The audience page, on a phone."""
     event = find_event(code)
-    if event.code != code:
-        return redirect(url_for("pages.audience", code=event.code))
-    return render_template("audience.html", event=event)
+    return _canonical(event, "pages.audience", code) or render_template(
+        "audience.html", event=event
+    )
 
 
 @bp.get("/e/<code>/screen")
 def screen(code: str):
-    """The projector's page."""
-    return render_template("screen.html", event=find_event(code))
+    """The projector's page, with the join link and its QR code."""
+    event = find_event(code)
+    join_url = event_links(event.code)["audience"]
+    return _canonical(event, "pages.screen", code) or render_template(
+        "screen.html",
+        event=event,
+        join_url=join_url,
+        join_label=join_url.split("://", 1)[-1],
+        qr=qr_svg(join_url, gettext("QR code of the join link")),
+    )
 
 
 @bp.get("/e/<code>/moderate")
 def moderate(code: str):
     """The moderator's console (the key comes in the URL fragment)."""
-    return render_template("moderate.html", event=find_event(code))
+    event = find_event(code)
+    return _canonical(event, "pages.moderate", code) or render_template(
+        "moderate.html", event=event
+    )
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker that keeps the audience page usable offline (scope: the site)."""
+    response = send_from_directory(current_app.static_folder, "js/sw.js", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/api/openapi.json")

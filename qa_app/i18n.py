@@ -1,0 +1,167 @@
+"""Languages: English and Russian, chosen by ?lang=, then the switch's cookie, then the browser."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, Response, g, request
+from flask_babel import Babel, lazy_gettext
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = {"en": "English", "ru": "Русский"}
+COOKIE = "qa_lang"
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+
+
+def _valid(lang: str | None) -> str | None:
+    """lang when it is one of ours, else None."""
+    lang = (lang or "").strip().lower()[:2]
+    return lang if lang in LANGUAGES else None
+
+
+def select_locale() -> str:
+    """?lang= first, then the cookie set by the switch, then Accept-Language."""
+    chosen = _valid(request.args.get("lang")) or _valid(request.cookies.get(COOKIE))
+    return chosen or request.accept_languages.best_match(list(LANGUAGES), default="en")
+
+
+def current_lang() -> str:
+    """The language of this request (cached on g)."""
+    if "qa_lang" not in g:
+        g.qa_lang = select_locale()
+    return g.qa_lang
+
+
+def remember_choice(response: Response) -> Response:
+    """A page opened with ?lang= keeps that language: the switch sets a cookie."""
+    lang = _valid(request.args.get("lang"))
+    if lang and request.cookies.get(COOKIE) != lang:
+        response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+def compile_catalogs(folder: Path = TRANSLATIONS) -> None:
+    """Compile each messages.po to .mo when the .mo is missing or older (a fresh clone works)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in folder.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        try:
+            with po.open("rb") as source:
+                catalog = read_po(source)
+            with mo.open("wb") as target:
+                write_mo(target, catalog)
+        except OSError:  # a read-only install keeps the committed .mo
+            log.warning("could not compile %s", po)
+
+
+# The strings the ES modules show, by key; rendered into each page (no extra request).
+JS_STRINGS = {
+    "live": lazy_gettext("Live"),
+    "reconnecting": lazy_gettext("Reconnecting…"),
+    "offline": lazy_gettext("Offline"),
+    "waiting": lazy_gettext("%(n)s waiting to send"),
+    "popular": lazy_gettext("Popular"),
+    "recent": lazy_gettext("Recent"),
+    "answered": lazy_gettext("Answered"),
+    "no_questions": lazy_gettext("No questions yet. Be the first to ask!"),
+    "anonymous": lazy_gettext("Anonymous"),
+    "to": lazy_gettext("to %(name)s"),
+    "yours": lazy_gettext("Yours"),
+    "awaiting_review": lazy_gettext("Awaiting review"),
+    "dismissed_own": lazy_gettext("Not published by the moderator"),
+    "waiting_to_send": lazy_gettext("Waiting to send"),
+    "on_screen": lazy_gettext("On screen"),
+    "current": lazy_gettext("Now"),
+    "vote": lazy_gettext("Upvote"),
+    "unvote": lazy_gettext("Remove your vote"),
+    "votes": lazy_gettext("votes"),
+    "sent": lazy_gettext("Your question was sent."),
+    "sent_review": lazy_gettext("Your question was sent; it will appear after review."),
+    "queued": lazy_gettext(
+        "You are offline: your question will be sent when the connection returns."
+    ),
+    "err_too_long": lazy_gettext("Your question is too long: at most %(max)s characters."),
+    "err_empty": lazy_gettext("Write your question first."),
+    "err_closed": lazy_gettext("Questions are closed for this event."),
+    "err_voting_closed": lazy_gettext("Voting is closed for this event."),
+    "err_rate_limited": lazy_gettext("You are going too fast; wait a moment and try again."),
+    "err_name_required": lazy_gettext(
+        "This event does not accept anonymous questions: give your name."
+    ),
+    "err_forbidden": lazy_gettext("You may not do this."),
+    "err_not_found": lazy_gettext("This question no longer exists."),
+    "err_unauthorized": lazy_gettext("Your session has expired; reload the page."),
+    "err_generic": lazy_gettext("Something went wrong; try again."),
+    "err_join": lazy_gettext("Could not join the event; check your connection."),
+    "err_mod_link": lazy_gettext(
+        "This moderator link is not valid (the key may have been rotated). "
+        "Ask the organiser for a new link."
+    ),
+    "pending": lazy_gettext("Pending"),
+    "dismissed": lazy_gettext("Dismissed"),
+    "approve": lazy_gettext("Approve"),
+    "dismiss": lazy_gettext("Dismiss"),
+    "mark_answered": lazy_gettext("Mark answered"),
+    "reopen": lazy_gettext("Back to live"),
+    "edit": lazy_gettext("Edit"),
+    "save": lazy_gettext("Save"),
+    "cancel": lazy_gettext("Cancel"),
+    "show": lazy_gettext("On screen"),
+    "hide": lazy_gettext("Take off screen"),
+    "move_to": lazy_gettext("Move to issue"),
+    "make_current": lazy_gettext("Make current"),
+    "all_issues": lazy_gettext("All issues"),
+    "issue_n": lazy_gettext("Issue %(n)s"),
+    "connected": lazy_gettext("%(n)s connected"),
+    "nothing_on_screen": lazy_gettext("Nothing on screen"),
+    "none_here": lazy_gettext("No questions here."),
+    "moved": lazy_gettext("Moved to issue %(n)s"),
+    "top_questions": lazy_gettext("Top questions"),
+    "ask_to_see": lazy_gettext("Ask your questions at"),
+    "copied": lazy_gettext("Copied"),
+    "saved": lazy_gettext("Saved"),
+    "created": lazy_gettext(
+        "Created: %(title)s (code %(code)s). Keep the moderator link: it is shown once."
+    ),
+    "rotate_confirm": lazy_gettext(
+        "Make a new moderator link? The old link stops working at once."
+    ),
+    "new_link": lazy_gettext("New moderator link (shown once):"),
+    "audience_link": lazy_gettext("Audience"),
+    "screen_link": lazy_gettext("Screen"),
+    "moderator_link": lazy_gettext("Moderator"),
+    "copy": lazy_gettext("Copy"),
+    "understood": lazy_gettext("This is what was understood:"),
+    "when": lazy_gettext("When"),
+    "where": lazy_gettext("Where"),
+    "speakers": lazy_gettext("Speakers"),
+    "moderator_role": lazy_gettext("moderator"),
+    "bad_json": lazy_gettext("This file is not valid JSON."),
+}
+
+
+def js_strings() -> dict:
+    """The JS strings in the current language."""
+    return {key: str(value) for key, value in JS_STRINGS.items()}
+
+
+def init_app(app: Flask) -> None:
+    """Set up Flask-Babel, the language cookie and the template helpers."""
+    compile_catalogs()
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    Babel(app, locale_selector=current_lang)
+    app.after_request(remember_choice)
+
+    @app.context_processor
+    def language_helpers() -> dict:
+        return {
+            "lang": current_lang(),
+            "languages": LANGUAGES,
+            "js_strings": js_strings,
+        }

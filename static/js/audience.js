@@ -1,0 +1,290 @@
+// The audience page, on a phone: pick an issue, ask, upvote, follow the room live.
+import { $, fill, Outbox, Store, ago, clientId, connect, errorMessage, h, renderList, showState, t } from "./live.js";
+
+const app = $("#app");
+const code = app.dataset.code;
+const keys = { token: `qa:token:${code}`, store: `qa:store:${code}`, outbox: `qa:outbox:${code}`,
+  name: "qa:name", sort: "qa:sort" };
+const store = new Store(keys.store);
+const outbox = new Outbox(keys.outbox);
+const view = { issueId: null, followed: null, sort: localStorage.getItem(keys.sort) || "popular" };
+let link = null;
+
+// ---------------------------------------------------------------- joining
+
+/** The participant token of this device for this event, joining once if needed. */
+async function participantToken() {
+  const saved = localStorage.getItem(keys.token);
+  if (saved) return saved;
+  const res = await fetch(`/api/v1/events/${code}/participants`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: "{}",
+  });
+  if (!res.ok) throw new Error(`join failed: ${res.status}`);
+  const { token } = await res.json();
+  localStorage.setItem(keys.token, token);
+  return token;
+}
+
+async function start() {
+  render();
+  let token;
+  try {
+    token = await participantToken();
+  } catch {
+    say(t("err_join"), true);
+    showState($("#conn"), "offline");
+    window.addEventListener("online", start, { once: true });
+    setTimeout(start, 5000);
+    return;
+  }
+  link = connect({
+    code, token, store, outbox,
+    onState: (state) => showState($("#conn"), state),
+    onAuthError: forgetToken,
+    onResult: handleResult,
+  });
+  store.addEventListener("change", warmCacheOnce, { once: true });
+}
+
+/** The token is no longer valid (a new database?): join afresh, once. */
+function forgetToken(error) {
+  if (error.code !== "unauthorized" || sessionStorage.getItem("qa:rejoined")) return;
+  sessionStorage.setItem("qa:rejoined", "1");
+  localStorage.removeItem(keys.token);
+  localStorage.removeItem(keys.store);
+  location.reload();
+}
+
+// ---------------------------------------------------------------- what to show
+
+const isOpen = (q) => q.status === "live" || (q.mine && (q.status === "pending" || q.status === "dismissed"));
+
+function sorted(questions) {
+  const byAge = (a, b) => Date.parse(a.created_at) - Date.parse(b.created_at);
+  if (view.sort === "recent") return questions.sort((a, b) => -byAge(a, b));
+  return questions.sort((a, b) => b.votes - a.votes || byAge(a, b));
+}
+
+/** Follow the current issue when the moderator changes it. */
+function followCurrent() {
+  const current = store.event?.current_issue_id ?? null;
+  if (current !== view.followed) {
+    view.followed = current;
+    view.issueId = current;
+  }
+  if (!store.issue(view.issueId)) view.issueId = store.issues[0]?.id ?? null;
+}
+
+function render() {
+  if (!store.event) return;
+  followCurrent();
+  renderIssues();
+  renderForm();
+  const mine = [...store.questions.values()].filter((q) => q.issue_id === view.issueId);
+  const queued = outbox.items.filter((i) => i.kind === "ask" && i.payload.issue_id === view.issueId)
+    .map((i) => ({ id: i.payload.client_id, text: i.payload.text, author_name: i.payload.author_name, addressed_to: i.payload.addressed_to, queued: true }));
+  const open = [...queued, ...sorted(mine.filter(isOpen))];
+  const answered = sorted(mine.filter((q) => q.status === "answered"));
+  renderList($("#questions"), open, { create: createCard, update: updateCard });
+  renderList($("#answered"), answered, { create: createCard, update: updateCard });
+  $("#empty").hidden = open.length > 0;
+  $("#answered-section").hidden = answered.length === 0;
+  renderOutbox();
+}
+
+function renderIssues() {
+  const list = $("#issues");
+  const current = store.event.current_issue_id;
+  renderList(list, store.issues, {
+    create: (issue) => h("button", { type: "button", role: "tab", id: `tab-${issue.id}`, "aria-controls": "panel",
+      onclick: () => { view.issueId = issue.id; render(); } }),
+    update: (el, issue) => {
+      el.setAttribute("aria-selected", String(issue.id === view.issueId));
+      el.tabIndex = issue.id === view.issueId ? 0 : -1;
+      el.classList.toggle("current", issue.id === current);
+      fill(el, h("span", { class: "n" }, String(issue.position + 1)),
+        h("span", { class: "sr-only" }, issue.title),
+        issue.id === current ? h("span", { class: "now" }, t("current")) : null);
+    },
+  });
+  $("#panel").setAttribute("aria-labelledby", `tab-${view.issueId}`);
+  const issue = store.issue(view.issueId);
+  fill($("#issue-title"), 
+    issue?.id === current ? h("span", { class: "badge now" }, t("current")) : "",
+    issue ? issue.title : "");
+}
+
+function renderForm() {
+  const settings = store.event.settings;
+  const closed = !settings.questions_open;
+  $("#ask-text").disabled = closed;
+  $("#ask button[type=submit]").disabled = closed;
+  if (closed) say(t("err_closed"));
+  else if ($("#ask-msg").dataset.closed) say("");
+  $("#ask-msg").dataset.closed = closed ? "1" : "";
+  updateCounter();
+  const select = $("#ask-to");
+  const panelists = store.speakers.filter((s) => s.role === "panelist");
+  if (select.options.length - 1 !== panelists.length) {
+    fill(select, select.options[0],
+      ...panelists.map((s) => h("option", { value: s.id }, s.name)));
+  }
+}
+
+function renderOutbox() {
+  const el = $("#outbox");
+  el.hidden = outbox.size === 0;
+  el.textContent = outbox.size ? t("waiting", { n: outbox.size }) : "";
+}
+
+// ---------------------------------------------------------------- a question card
+
+const ARROW = '<svg viewBox="0 0 24 24" width="22" height="22"><path d="M12 4l8 9h-5v7H9v-7H4z" fill="currentColor"/></svg>';
+
+function createCard(q) {
+  const icon = h("span", { class: "icon", "aria-hidden": "true" });
+  icon.innerHTML = ARROW;
+  return h("li", { class: "q" },
+    h("div", { class: "q-body" }, h("p", { class: "q-text" }), h("p", { class: "q-meta" })),
+    h("button", { type: "button", class: "vote", onclick: () => toggleVote(q.id) },
+      h("span", { class: "sr-only" }, t("vote")), icon, h("span", { class: "count" })));
+}
+
+function updateCard(el, q) {
+  const onScreen = store.event.on_screen_question_id === q.id;
+  el.classList.toggle("mine", Boolean(q.mine || q.queued));
+  el.classList.toggle("onscreen", onScreen);
+  el.classList.toggle("muted-card", q.status === "dismissed" || Boolean(q.queued));
+  $(".q-text", el).textContent = q.text;
+  const speaker = q.addressed_to ? store.speaker(q.addressed_to) : null;
+  const badges = [
+    onScreen && h("span", { class: "badge onair" }, t("on_screen")),
+    (q.mine || q.queued) && h("span", { class: "badge yours" }, t("yours")),
+    q.queued && h("span", { class: "badge wait" }, t("waiting_to_send")),
+    q.status === "pending" && h("span", { class: "badge wait" }, t("awaiting_review")),
+    q.status === "dismissed" && h("span", { class: "badge wait" }, t("dismissed_own")),
+  ];
+  fill($(".q-meta", el), 
+    h("span", { class: "author" }, q.author_name || t("anonymous")),
+    speaker ? h("span", { class: "to" }, "→ " + speaker.name) : null,
+    q.created_at ? h("time", { datetime: q.created_at }, ago(q.created_at)) : null,
+    ...badges);
+  const button = $(".vote", el);
+  const votable = q.status === "live" || q.status === "answered";
+  button.hidden = !votable;
+  button.disabled = !store.event.settings.voting_open;
+  button.setAttribute("aria-pressed", String(Boolean(q.voted)));
+  $(".count", button).textContent = String(q.votes ?? 0);
+}
+
+// ---------------------------------------------------------------- actions
+
+function toggleVote(id) {
+  const q = store.questions.get(id);
+  if (!q || !link) return;
+  const up = !q.voted;
+  store.patch(id, { voted: up, votes: Math.max(0, (q.votes || 0) + (up ? 1 : -1)) });
+  link.send("vote", { question_id: id, up });
+}
+
+function ask(event) {
+  event.preventDefault();
+  const text = $("#ask-text").value.trim();
+  const max = store.event?.settings.max_question_length ?? 300;
+  if (!text) return say(t("err_empty"), true);
+  if (text.length > max) return say(t("err_too_long", { max }), true);
+  if (!link) return say(t("err_join"), true);
+  const name = $("#ask-name").value.trim();
+  const to = $("#ask-to").value;
+  const payload = { issue_id: view.issueId, text, client_id: clientId(),
+    ...(name ? { author_name: name } : {}), ...(to ? { addressed_to: Number(to) } : {}) };
+  $("#ask-text").value = "";
+  updateCounter();
+  say(link.socket.connected ? "" : t("queued"));
+  link.send("ask", payload);
+}
+
+/** The outcome of something the outbox sent. */
+function handleResult(item, ack) {
+  if (item.kind === "ask") {
+    if (ack.ok) {
+      store.mergeRow({ ...ack.question, mine: true });
+      store.changed();
+      say(ack.question.status === "pending" ? t("sent_review") : t("sent"));
+    } else {
+      if (!$("#ask-text").value) $("#ask-text").value = item.payload.text;
+      updateCounter();
+      say(errorMessage(ack.error), true);
+    }
+  } else if (ack.ok) {
+    store.patch(ack.question_id, { votes: ack.votes, voted: ack.voted });
+  } else {
+    const q = store.questions.get(item.payload.question_id);
+    if (q) store.patch(q.id, { voted: !item.payload.up, votes: Math.max(0, q.votes + (item.payload.up ? -1 : 1)) });
+    say(errorMessage(ack.error), true);
+  }
+}
+
+function say(text, isError = false) {
+  const el = $("#ask-msg");
+  el.textContent = text;
+  el.classList.toggle("error", isError);
+}
+
+function updateCounter() {
+  const max = store.event?.settings.max_question_length ?? 300;
+  const length = $("#ask-text").value.trim().length;
+  const counter = $("#counter");
+  counter.textContent = `${length} / ${max}`;
+  counter.classList.toggle("over", length > max);
+  if (length) $("#ask").classList.add("open");
+}
+
+// ---------------------------------------------------------------- offline shell
+
+/** Keep this page and its files in the service worker's cache, so a reload works offline. */
+async function warmCacheOnce() {
+  if (!("serviceWorker" in navigator) || !window.caches) return;
+  try {
+    await navigator.serviceWorker.register("/sw.js");
+    const files = [location.pathname, ...[...document.querySelectorAll("link[rel=stylesheet], script[src]")]
+      .map((el) => el.getAttribute("href") || el.getAttribute("src")),
+    "/static/js/live.js", "/static/vendor/socket.io.esm.min.js"];
+    const cache = await caches.open("qa-shell-v1");
+    await cache.addAll(files.map((url) => new Request(url, { cache: "force-cache" })));  // no second download
+    document.documentElement.dataset.offlineReady = "true";
+  } catch { /* no offline shell: the page still works online */ }
+}
+
+// ---------------------------------------------------------------- wiring
+
+$("#ask").addEventListener("submit", ask);
+$("#ask").addEventListener("focusin", () => $("#ask").classList.add("open"));
+$("#ask-text").addEventListener("input", updateCounter);
+$("#ask-text").addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) ask(e);
+});
+$("#ask-name").value = localStorage.getItem(keys.name) || "";
+$("#ask-name").addEventListener("input", (e) => localStorage.setItem(keys.name, e.target.value.trim()));
+for (const button of document.querySelectorAll("[data-sort]")) {
+  button.setAttribute("aria-pressed", String(button.dataset.sort === view.sort));
+  button.addEventListener("click", () => {
+    view.sort = button.dataset.sort;
+    localStorage.setItem(keys.sort, view.sort);
+    for (const b of document.querySelectorAll("[data-sort]")) b.setAttribute("aria-pressed", String(b === button));
+    render();
+  });
+}
+$("#issues").addEventListener("keydown", (e) => {
+  const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+  if (!step) return;
+  const index = store.issues.findIndex((i) => i.id === view.issueId);
+  const next = store.issues[(index + step + store.issues.length) % store.issues.length];
+  view.issueId = next.id;
+  render();
+  $(`#tab-${next.id}`).focus();
+});
+store.addEventListener("change", render);
+outbox.addEventListener("change", render);
+setInterval(() => document.querySelectorAll(".q time").forEach((el) => { el.textContent = ago(el.getAttribute("datetime")); }), 30000);
+start();

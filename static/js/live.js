@@ -1,0 +1,324 @@
+// Shared by every page: strings, DOM helpers, the socket, the rev-based store, the outbox,
+// the connection state and a keyed list renderer with gentle animations.
+import { io } from "/static/vendor/socket.io.esm.min.js";
+
+// ---------------------------------------------------------------- strings
+
+const STRINGS = JSON.parse(document.getElementById("strings")?.textContent || "{}");
+
+/** The translated string for key, with %(name)s placeholders filled from vars. */
+export function t(key, vars = {}) {
+  const text = STRINGS[key] ?? key;
+  return text.replace(/%\((\w+)\)s/g, (_, name) => String(vars[name] ?? ""));
+}
+
+// ---------------------------------------------------------------- DOM helpers
+
+/** Build an element: h("button", {class: "x", onclick: fn}, "text", child). */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(el.dataset, value);
+    else el.setAttribute(name, value === true ? "" : value);
+  }
+  el.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
+export const $ = (selector, root = document) => root.querySelector(selector);
+
+/** Replace el's children, skipping empty ones (null, undefined, false). */
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false && c !== ""));
+  return el;
+}
+
+const reducedMotion = window.matchMedia("(prefers-reduced-motion: reduce)");
+
+/**
+ * Render items into list, keyed by id: reuse elements, update them in place, reorder them,
+ * and slide moved ones to their new place (FLIP) so nothing jumps.
+ */
+export function renderList(list, items, { create, update, key = (item) => item.id }) {
+  const old = new Map([...list.children].map((el) => [el.dataset.key, el]));
+  const before = new Map();
+  for (const [k, el] of old) before.set(k, el.getBoundingClientRect().top);
+  const wanted = items.map((item) => {
+    const k = String(key(item));
+    let el = old.get(k);
+    if (!el) {
+      el = create(item);
+      el.dataset.key = k;
+      el.classList.add("entering");
+    }
+    update(el, item);
+    old.delete(k);
+    return el;
+  });
+  for (const el of old.values()) el.remove();
+  wanted.forEach((el, index) => {
+    if (list.children[index] !== el) list.insertBefore(el, list.children[index] || null);
+  });
+  if (reducedMotion.matches) return;
+  for (const el of wanted) {
+    const top = before.get(el.dataset.key);
+    if (el.classList.contains("entering")) {
+      el.classList.remove("entering");
+      el.animate?.([{ opacity: 0, transform: "translateY(-6px)" }, { opacity: 1, transform: "none" }],
+        { duration: 260, easing: "ease-out" });
+    } else if (top !== undefined) {
+      const delta = top - el.getBoundingClientRect().top;
+      if (Math.abs(delta) > 1) {
+        el.animate?.([{ transform: `translateY(${delta}px)` }, { transform: "none" }],
+          { duration: 320, easing: "ease-in-out" });
+      }
+    }
+  }
+}
+
+/** A short relative time ("3 min") in the page's language. */
+export function ago(iso) {
+  if (!iso) return "";
+  const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(document.documentElement.lang, { numeric: "auto", style: "short" });
+  if (seconds < 60) return rtf.format(0, "second");
+  if (seconds < 3600) return rtf.format(-Math.floor(seconds / 60), "minute");
+  return rtf.format(-Math.floor(seconds / 3600), "hour");
+}
+
+// ---------------------------------------------------------------- the store
+
+/** The state of one event as this client may see it; rows merge by rev. */
+export class Store extends EventTarget {
+  constructor(persistKey = null) {
+    super();
+    this.persistKey = persistKey;
+    this.version = 0;
+    this.event = null;
+    this.issues = [];
+    this.speakers = [];
+    this.questions = new Map();
+    this.restore();
+  }
+
+  /** Apply a snapshot or sync; a full one (since 0) replaces every question. */
+  applySnapshot(data, full) {
+    if (full) this.questions.clear();
+    this.event = data.event;
+    this.issues = [...data.issues].sort((a, b) => a.position - b.position);
+    this.speakers = data.speakers;
+    for (const row of data.questions) this.mergeRow(row);
+    this.version = data.version;
+    this.changed();
+  }
+
+  /** Apply an `update`: merge rows by rev (the version is not advanced by updates). */
+  applyUpdate(data) {
+    if (data.event && (!this.event || data.event.rev > this.event.rev)) this.event = data.event;
+    for (const row of data.questions) this.mergeRow(row);
+    this.changed();
+  }
+
+  /** Keep a row only if its rev is higher; keep what only we know (mine, voted). */
+  mergeRow(row) {
+    const held = this.questions.get(row.id);
+    if (held && held.rev >= row.rev) return false;
+    if (row.removed) this.questions.delete(row.id);
+    else this.questions.set(row.id, { ...held, ...row });
+    return true;
+  }
+
+  /** Change a row locally (optimistic vote, ack values) without touching its rev. */
+  patch(id, values) {
+    const held = this.questions.get(id);
+    if (!held) return;
+    this.questions.set(id, { ...held, ...values });
+    this.changed();
+    this.save(0);  // a local change must survive an immediate reload
+  }
+
+  issue(id) {
+    return this.issues.find((issue) => issue.id === id) || null;
+  }
+
+  speaker(id) {
+    return this.speakers.find((speaker) => speaker.id === id) || null;
+  }
+
+  changed() {
+    this.dispatchEvent(new Event("change"));
+    this.save();
+  }
+
+  /** Keep the state on the device (after delay ms), so a reload offline still shows it. */
+  save(delay = 200) {
+    if (!this.persistKey) return;
+    clearTimeout(this.saveTimer);
+    const write = () => {
+      const data = { version: this.version, event: this.event, issues: this.issues,
+        speakers: this.speakers, questions: [...this.questions.values()] };
+      try { localStorage.setItem(this.persistKey, JSON.stringify(data)); } catch { /* full */ }
+    };
+    if (delay) this.saveTimer = setTimeout(write, delay);
+    else write();
+  }
+
+  restore() {
+    if (!this.persistKey) return;
+    try {
+      const data = JSON.parse(localStorage.getItem(this.persistKey) || "null");
+      if (!data || !data.event) return;
+      Object.assign(this, { version: data.version, event: data.event, issues: data.issues, speakers: data.speakers });
+      for (const row of data.questions) this.questions.set(row.id, row);
+    } catch { /* start empty */ }
+  }
+}
+
+// ---------------------------------------------------------------- the outbox
+
+/** Questions and votes waiting to be sent, kept on the device (survives a reload). */
+export class Outbox extends EventTarget {
+  constructor(key) {
+    super();
+    this.key = key;
+    try { this.items = JSON.parse(localStorage.getItem(key) || "[]"); } catch { this.items = []; }
+  }
+
+  add(item) {
+    if (item.kind === "vote") {
+      this.items = this.items.filter((i) => !(i.kind === "vote" && i.payload.question_id === item.payload.question_id));
+    }
+    this.items.push(item);
+    this.save();
+  }
+
+  remove(item) {
+    this.items = this.items.filter((i) => i !== item);
+    this.save();
+  }
+
+  save() {
+    try { localStorage.setItem(this.key, JSON.stringify(this.items)); } catch { /* full */ }
+    this.dispatchEvent(new Event("change"));
+  }
+
+  get size() {
+    return this.items.length;
+  }
+}
+
+/** A random id for a question, so a resend returns the same question. */
+export function clientId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return "c-" + [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// ---------------------------------------------------------------- the connection
+
+const RETRYABLE = new Set(["internal"]);
+
+/**
+ * Connect to an event. Returns {socket, call, send, state}; `send` goes through the outbox
+ * (when one is given) and is flushed on every (re)connection.
+ */
+export function connect({ code, token, store, outbox = null, onState, onPresence, onAuthError, onResult }) {
+  let since = 0;
+  let state = "connecting";
+  const socket = io({
+    auth: (cb) => {
+      since = store.version;
+      cb({ event: code, ...(token ? { token } : {}), since });
+    },
+    transports: ["websocket", "polling"],
+    reconnectionDelayMax: 4000,
+  });
+
+  const setState = (next) => {
+    state = next;
+    onState?.(next);
+  };
+
+  socket.on("snapshot", (data) => {
+    store.applySnapshot(data, since === 0);
+    setState("live");
+    flush();
+  });
+  socket.on("update", (data) => store.applyUpdate(data));
+  socket.on("presence", (data) => onPresence?.(data));
+  socket.on("disconnect", () => setState(navigator.onLine ? "reconnecting" : "offline"));
+  socket.io.on("reconnect_attempt", () => setState(navigator.onLine ? "reconnecting" : "offline"));
+  socket.on("connect_error", (err) => {
+    if (err?.data?.code) onAuthError?.(err.data);
+    else setState(navigator.onLine ? "reconnecting" : "offline");
+  });
+  window.addEventListener("offline", () => {
+    setState("offline");
+    socket.disconnect();
+  });
+  window.addEventListener("online", () => {
+    setState("reconnecting");
+    socket.connect();
+  });
+  if (!navigator.onLine) setState("offline");
+
+  /** Emit with an acknowledgement; a timeout or lost link answers {ok:false, code: "offline"}. */
+  async function call(name, payload, timeout = 10000) {
+    if (!socket.connected) return { ok: false, error: { code: "offline" } };
+    try {
+      return await socket.timeout(timeout).emitWithAck(name, payload);
+    } catch {
+      return { ok: false, error: { code: "offline" } };
+    }
+  }
+
+  let flushing = false;
+  /** Send what waits in the outbox, in order; stop at the first lost link. */
+  async function flush() {
+    if (!outbox || flushing || !socket.connected) return;
+    flushing = true;
+    try {
+      for (const item of [...outbox.items]) {
+        const ack = await call(item.kind, item.payload);
+        if (!ack.ok && (ack.error.code === "offline" || RETRYABLE.has(ack.error.code))) break;
+        outbox.remove(item);
+        onResult?.(item, ack);
+      }
+    } finally {
+      flushing = false;
+    }
+  }
+
+  /** Queue an ask or a vote and try to send it now. */
+  function send(kind, payload) {
+    outbox.add({ kind, payload });
+    flush();
+  }
+
+  return { socket, call, send, flush, get state() { return state; } };
+}
+
+/** Show the connection state in el (live, reconnecting, offline). */
+export function showState(el, state) {
+  if (!el) return;
+  const shown = state === "connecting" ? "reconnecting" : state;
+  el.dataset.state = shown;
+  el.textContent = t(shown);
+}
+
+/** The message a person should read for a refusal. */
+export function errorMessage(error) {
+  if (!error) return t("err_generic");
+  const tooLong = (error.details || []).find((d) => d.problem === "too_long");
+  if (tooLong) return t("err_too_long", { max: tooLong.max });
+  const byCode = {
+    closed: /vot/i.test(error.message || "") ? "err_voting_closed" : "err_closed",
+    rate_limited: "err_rate_limited",
+    forbidden: "err_forbidden",
+    not_found: "err_not_found",
+    unauthorized: "err_unauthorized",
+  };
+  if (error.code === "invalid" && /anonymous/i.test(error.message || "")) return t("err_name_required");
+  return t(byCode[error.code] || "err_generic");
+}

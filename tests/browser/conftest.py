@@ -1,0 +1,172 @@
+"""Browser fixtures: the real server per module, one Chromium, phones, a moderator, a screen."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+
+from tests.live import ROOT, running_server
+
+CHROMIUM = os.environ.get("QA_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+LAPTOP = {"viewport": {"width": 1440, "height": 900}}
+PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
+
+EVENT = {
+    "title": "Best Innovation Cluster Management Practices",
+    "starts_at": "2017-01-12T15:30:00",
+    "ends_at": "2017-01-12T17:30:00",
+    "venue": "Building 5, 5th Floor, Executive Conference Room",
+    "issues": [
+        "How one can grow several cluster global champions for the next 3-5 years?",
+        "Which Russian clusters are better ready to move internationally?",
+        "How to attract to clusters the most qualified and highly motivated staff?",
+        "How to involve the maximum number of stakeholders in the development of clusters?",
+        "How can the state effectively support cluster development?",
+    ],
+    "speakers": [
+        {"name": "Oleg Fomichev", "role": "moderator", "affiliation": "Deputy Minister"},
+        {"name": "Andrey Antonov", "role": "panelist", "affiliation": "Tomsk Region"},
+        {"name": "Artem Zdunov", "role": "panelist", "affiliation": "Tatarstan"},
+        {"name": "Ekaterina Dmitrieva", "role": "panelist", "affiliation": "Moscow"},
+    ],
+}
+
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    """One headless Chromium for the whole run."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The real server (gevent), with its own database, for this module's tests."""
+    with running_server(tmp_path_factory.mktemp("server")) as live:
+        yield live
+
+
+class Events:
+    """Creates events on a running server through `qa-app create-event`."""
+
+    def __init__(self, server, folder: Path) -> None:
+        self.server, self.folder, self.count = server, folder, 0
+
+    def create(self, **changes) -> dict:
+        """A new event (the reference panel, with changes); returns code, key and urls."""
+        self.count += 1
+        path = self.folder / f"event{self.count}.json"
+        path.write_text(json.dumps({**EVENT, **changes}))
+        return self.server.create_event(path)
+
+
+@pytest.fixture(scope="module")
+def events(server, tmp_path_factory) -> Events:
+    """Make events on the module's server."""
+    return Events(server, tmp_path_factory.mktemp("events"))
+
+
+@pytest.fixture
+def new_context(browser):
+    """Open browser contexts for one test; all closed at its end."""
+    opened: list[BrowserContext] = []
+
+    def make(**options) -> BrowserContext:
+        context = browser.new_context(**options)
+        opened.append(context)
+        return context
+
+    yield make
+    for context in opened:
+        context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a screenshot under test-artifacts/screenshots/ for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.wait_for_function("document.getAnimations().length === 0")  # not mid-fade
+    page.screenshot(path=str(path))
+    return path
+
+
+class Api:
+    """Act through the JSON API as a participant or the moderator (to set a scene quickly)."""
+
+    def __init__(self, server, event: dict) -> None:
+        self.base, self.code, self.key = (
+            server.url + "/api/v1",
+            event["code"],
+            event["moderator_key"],
+        )
+
+    def participant(self) -> str:
+        res = requests.post(f"{self.base}/events/{self.code}/participants", json={}, timeout=10)
+        res.raise_for_status()
+        return res.json()["token"]
+
+    def ask(self, token: str, issue_id: int, text: str, **extra) -> dict:
+        body = {"issue_id": issue_id, "text": text, "client_id": f"api-{abs(hash(text))}", **extra}
+        res = requests.post(
+            f"{self.base}/events/{self.code}/questions",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        res.raise_for_status()
+        return res.json()["question"]
+
+    def state(self) -> dict:
+        res = requests.get(
+            f"{self.base}/events/{self.code}",
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=10,
+        )
+        res.raise_for_status()
+        return res.json()
+
+    def moderate(self, question_id: int, **change) -> dict:
+        res = requests.patch(
+            f"{self.base}/questions/{question_id}",
+            json=change,
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=10,
+        )
+        res.raise_for_status()
+        return res.json()["question"]
+
+    def settings(self, **values) -> dict:
+        res = requests.patch(
+            f"{self.base}/events/{self.code}/settings",
+            json=values,
+            headers={"Authorization": f"Bearer {self.key}"},
+            timeout=10,
+        )
+        res.raise_for_status()
+        return res.json()["settings"]
