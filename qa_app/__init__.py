@@ -40,6 +40,11 @@ def create_app(config: dict | object | None = None):
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.instance_secret(app.instance_path)
+    if app.config["QA_TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["QA_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     storage.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)

@@ -18,6 +18,9 @@ def _patch_for_async_mode() -> None:
 
         monkey.patch_all()
     elif mode == "eventlet":
+        # psycopg 3 only notices gevent's patching; under eventlet its C wait would block the
+        # whole process on every query, so make it wait in (green) select.select instead.
+        os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
         import eventlet
 
         eventlet.monkey_patch()

@@ -27,14 +27,66 @@ def cli() -> None:
 
 
 def _serve(app, host: str, port: int) -> None:
-    """Run the real-time server until interrupted."""
+    """Run the real-time server until interrupted, with its connection limits raised."""
     from .extensions import socketio
 
     mode = app.config["QA_ASYNC_MODE"]
-    click.echo(f"Serving on http://{host}:{port} ({mode}); press Ctrl+C to stop.", err=True)
-    socketio.run(
-        app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=mode == "threading"
+    limit = app.config["QA_MAX_CONNECTIONS"]
+    backlog = app.config["QA_BACKLOG"]
+    _raise_fd_limit(limit)
+    served = app if app.config["QA_WS_COMPRESSION"] else _without_ws_compression(app)
+    click.echo(
+        f"Serving on http://{host}:{port} ({mode}, up to {limit} connections); "
+        "press Ctrl+C to stop.",
+        err=True,
     )
+    if mode == "gevent":
+        from gevent import pool, pywsgi
+
+        # the default spawn has no limit; a pool makes the limit explicit and stops accepting
+        # (leaving newcomers in the listen backlog) instead of running out of memory or files
+        server = pywsgi.WSGIServer(
+            (host, port), served, backlog=backlog, spawn=pool.Pool(limit), log=None
+        )
+        server.serve_forever()
+    elif mode == "eventlet":
+        import eventlet
+        import eventlet.wsgi
+
+        # eventlet's defaults are 1,024 connections (max_size) and a listen backlog of 50
+        listener = eventlet.listen((host, port), backlog=backlog)
+        eventlet.wsgi.server(listener, served, max_size=limit, log_output=False)
+    else:
+        socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
+
+
+def _without_ws_compression(app):
+    """Refuse WebSocket per-message compression: it costs a zlib state (~300 KB) per connection
+    and a compression per message per phone, for updates of a few hundred bytes."""
+
+    def application(environ, start_response):
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return app(environ, start_response)
+
+    return application
+
+
+def _raise_fd_limit(connections: int) -> None:
+    """Raise the soft open-files limit to the hard one; warn when it is below the connections."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 100  # the database pool, Redis, logs and the listener
+    if soft < wanted and soft != resource.RLIM_INFINITY:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    if soft < wanted:
+        click.echo(
+            f"Warning: only {soft} open files allowed (ulimit -n) for {connections} connections;"
+            " raise the hard limit (LimitNOFILE= in systemd, nofile in limits.conf).",
+            err=True,
+        )
 
 
 @cli.command()
@@ -184,3 +236,84 @@ def migrate() -> None:
     """Apply pending database migrations (serve and demo do this at start too)."""
     _app()
     click.echo("The database is up to date.")
+
+
+@cli.command()
+@click.option("--phones", default=1000, show_default=True, help="Phones (participants) to connect.")
+@click.option("--votes", default=100.0, show_default=True, help="Votes per second.")
+@click.option("--questions", default=1.0, show_default=True, help="Questions per second.")
+@click.option("--duration", default=20.0, show_default=True, help="Seconds of voting and asking.")
+@click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    help="Server processes (more than 1 needs "
+    "--database-url on PostgreSQL and --message-queue on Redis).",
+)
+@click.option(
+    "--async-mode",
+    type=click.Choice(["gevent", "eventlet"]),
+    default="gevent",
+    show_default=True,
+    help="Async server of the server processes.",
+)
+@click.option("--tick-ms", default=250, show_default=True, help="QA_TICK_MS of the coalesced run.")
+@click.option(
+    "--baseline/--no-baseline",
+    default=True,
+    show_default=True,
+    help="Also run the workload with QA_TICK_MS=0 (every change broadcast at once) and compare.",
+)
+@click.option(
+    "--database-url",
+    default=None,
+    help="DATABASE_URL of the servers (default: a temporary SQLite file per run).",
+)
+@click.option("--message-queue", default=None, help="QA_MESSAGE_QUEUE of the servers (Redis URL).")
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write every figure to this JSON file.",
+)
+def bench(
+    phones,
+    votes,
+    questions,
+    duration,
+    processes,
+    async_mode,
+    tick_ms,
+    baseline,
+    database_url,
+    message_queue,
+    json_out,
+) -> None:
+    """Benchmark the real-time server on loopback: N phones on Node, V votes/s, Q questions/s."""
+    from . import bench as benchmark
+
+    if processes > 1 and not (database_url and message_queue):
+        raise click.UsageError("--processes > 1 needs --database-url and --message-queue.")
+    plan = benchmark.Plan(
+        phones=phones,
+        votes_per_s=votes,
+        questions_per_s=questions,
+        duration_s=duration,
+        processes=processes,
+        async_mode=async_mode,
+        tick_ms=tick_ms,
+        baseline=baseline,
+        database_url=database_url,
+        message_queue=message_queue,
+    )
+    try:
+        report = benchmark.run(plan, echo=lambda text: click.echo(text, err=True))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(benchmark.table(report["results"]))
+    if "baseline_over_coalesced" in report:
+        ratios = report["baseline_over_coalesced"]
+        click.echo("\nbaseline / coalesced: " + ", ".join(f"{k} x{v}" for k, v in ratios.items()))
+    if json_out:
+        Path(json_out).write_text(json.dumps(report, indent=2))

@@ -49,12 +49,17 @@ class Config:
         self.QA_MESSAGE_QUEUE = os.environ.get("QA_MESSAGE_QUEUE") or None
         self.QA_ASYNC_MODE = os.environ.get("QA_ASYNC_MODE", "gevent")
         self.QA_TICK_MS = int(os.environ.get("QA_TICK_MS", "250"))
+        self.QA_MAX_CONNECTIONS = int(os.environ.get("QA_MAX_CONNECTIONS", "20000"))
+        self.QA_BACKLOG = int(os.environ.get("QA_BACKLOG", "2048"))
+        self.QA_WS_COMPRESSION = _flag("QA_WS_COMPRESSION", False)
         self.QA_ALLOWED_ORIGINS = _list("QA_ALLOWED_ORIGINS")
         self.QA_PUBLIC_URL = os.environ.get("QA_PUBLIC_URL", "").rstrip("/") or None
         self.QA_RATE_LIMITS = _flag("QA_RATE_LIMITS", True)
         self.QA_ASK_LIMIT = os.environ.get("QA_ASK_LIMIT", "5/minute")
         self.QA_VOTE_LIMIT = os.environ.get("QA_VOTE_LIMIT", "120/minute")
-        self.QA_JOIN_LIMIT = os.environ.get("QA_JOIN_LIMIT", "60/minute")
+        # a whole hall may join from behind one NAT address: this only stops floods
+        self.QA_JOIN_LIMIT = os.environ.get("QA_JOIN_LIMIT", "3000/minute")
+        self.QA_TRUSTED_PROXIES = int(os.environ.get("QA_TRUSTED_PROXIES", "0"))
         self.QA_AUTO_MIGRATE = _flag("QA_AUTO_MIGRATE", True)
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

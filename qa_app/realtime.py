@@ -1,9 +1,23 @@
-"""Rooms, publishing and the ticker: changes are marked after commit and flushed as `update`."""
+"""Rooms, publishing and the ticker: changes are marked after commit and flushed as `update`.
+
+Each process marks what its own domain calls changed and flushes the marks once per tick
+(`QA_TICK_MS`; 0 flushes every change at once, the baseline of the benchmark). With a message
+queue the flush goes through it, so each change reaches the clients of every process once.
+
+When the message queue fails, nothing is lost silently: a flush whose publish failed is put back
+and retried every tick, and marks published while some process was not listening (fewer
+receivers than before, e.g. while it re-subscribes after a Redis restart) are held and sent again
+once every process listens. Clients apply rows by `rev`, so a repeated row is harmless.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
+import uuid
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
@@ -12,6 +26,17 @@ from sqlalchemy import select
 from .extensions import db, socketio
 
 log = logging.getLogger(__name__)
+
+PRESENCE_TTL_S = 30  # a process's presence counts older than this no longer count
+PRESENCE_REFRESH_S = 10  # how often a process rewrites its presence counts
+RECEIVERS_MEMORY_S = 90  # how long a missing receiver is waited for (re-subscribe back-off <= 60 s)
+
+
+HEARD = threading.local()  # per greenlet once monkey-patched: the last publish's receivers
+
+
+class QueueUnavailable(RuntimeError):
+    """The message queue did not take a publish."""
 
 
 def audience_room(event_id: int) -> str:
@@ -36,6 +61,39 @@ class Marks:
     question_ids: set[int] = field(default_factory=set)
     event_changed: bool = False
 
+    def add(self, other: Marks) -> None:
+        """Fold other marks into these."""
+        self.question_ids |= other.question_ids
+        self.event_changed |= other.event_changed
+
+
+def merge_marks(into: dict[int, Marks], marks: dict[int, Marks]) -> None:
+    """Fold per-event marks into a per-event dict."""
+    for event_id, event_marks in marks.items():
+        into.setdefault(event_id, Marks()).add(event_marks)
+
+
+class Receivers:
+    """Watches how many processes hear a publish, to notice one that stopped listening."""
+
+    def __init__(self) -> None:
+        self.expected = 0
+        self.short_since: float | None = None
+
+    def heard_by(self, count: int, now: float) -> bool:
+        """Record a publish heard by count processes; False while fewer than expected listen."""
+        if count >= self.expected:
+            self.expected = count
+            self.short_since = None
+            return True
+        if self.short_since is None:
+            self.short_since = now
+        if now - self.short_since > RECEIVERS_MEMORY_S:  # that process is gone for good
+            self.expected = count
+            self.short_since = None
+            return True
+        return False
+
 
 class Publisher:
     """Collects marks after commit and flushes them once per tick (or at once when tick is 0)."""
@@ -44,60 +102,92 @@ class Publisher:
         self.app = app
         self.tick = app.config["QA_TICK_MS"] / 1000
         self.marks: dict[int, Marks] = {}
+        self.held: dict[int, Marks] = {}  # published while some process was not listening
         self.presence: set[int] = set()
         self.lock = threading.Lock()
         self.ticker_started = False
+        self.queue_down = False
+        self.receivers = Receivers()
+        self.presence_store = PresenceStore.from_app(app)
+        self.presence_refreshed = 0.0
+
+    # -- marking -------------------------------------------------------------------------------
 
     def publish(self, event_id: int, question_ids: set[int], event_changed: bool) -> None:
         """Mark rows as changed; they reach every room at the next tick."""
         if not question_ids and not event_changed:
             return
+        marks = Marks(set(question_ids), event_changed)
         if self.tick <= 0:
-            self.flush_event(event_id, Marks(set(question_ids), event_changed))
+            try:
+                self.flush_event(event_id, marks)
+            except QueueUnavailable:
+                self.requeue({event_id: marks})
             return
         with self.lock:
-            marks = self.marks.setdefault(event_id, Marks())
-            marks.question_ids |= question_ids
-            marks.event_changed |= event_changed
-            if not self.ticker_started:
-                self.ticker_started = True
-                socketio.start_background_task(self.run)
+            self.marks.setdefault(event_id, Marks()).add(marks)
+        self.ensure_ticker()
 
     def presence_changed(self, event_id: int) -> None:
         """Someone connected or left: moderators hear the new count at the next tick."""
-        if self.tick <= 0:
-            emit_presence(event_id)
+        if self.tick <= 0 and self.presence_store is None:
+            emit_presence(event_id, self.count_presence(event_id))
             return
         with self.lock:
             self.presence.add(event_id)
-            if not self.ticker_started:
-                self.ticker_started = True
-                socketio.start_background_task(self.run)
+        self.ensure_ticker()
+
+    def requeue(self, marks: dict[int, Marks]) -> None:
+        """Put marks back for the next tick (their publish failed)."""
+        with self.lock:
+            merge_marks(self.marks, marks)
+        self.ensure_ticker()
+
+    def ensure_ticker(self) -> None:
+        """Start this process's ticker once."""
+        with self.lock:
+            if self.ticker_started:
+                return
+            self.ticker_started = True
+        socketio.start_background_task(self.run)
+
+    # -- the ticker ----------------------------------------------------------------------------
 
     def run(self) -> None:
         """The ticker: flush the marks every tick, forever."""
+        interval = self.tick if self.tick > 0 else 0.25  # tick 0 still retries and refreshes
         while True:
-            socketio.sleep(self.tick)
+            socketio.sleep(interval)
             try:
                 self.flush()
             except Exception:  # a failed tick must not stop the ticker
                 log.exception("flushing updates failed")
 
     def flush(self) -> None:
-        """Send one `update` per room for every event with marks."""
+        """Send one `update` per room for every event with marks; keep what could not be sent."""
         with self.lock:
             marks, self.marks = self.marks, {}
             presence, self.presence = self.presence, set()
-        for event_id in presence:
-            emit_presence(event_id)
+        self.flush_presence(presence)
+        self.release_held()
         if not marks:
             return
+        failed: dict[int, Marks] = {}
         with self.app.app_context():
             try:
                 for event_id, event_marks in marks.items():
-                    self.flush_event(event_id, event_marks)
+                    try:
+                        self.flush_event(event_id, event_marks)
+                    except QueueUnavailable:
+                        failed[event_id] = event_marks
+                    except Exception:
+                        failed[event_id] = event_marks
+                        db.session.rollback()
+                        log.exception("flushing event %s failed; retrying next tick", event_id)
             finally:
                 db.session.remove()
+        if failed:
+            self.requeue(failed)
 
     def flush_event(self, event_id: int, marks: Marks) -> None:
         """Load the marked rows at their current values and emit them to each room."""
@@ -105,6 +195,8 @@ class Publisher:
         from .models import Event, Question
 
         event = db.session.get(Event, event_id, populate_existing=True)
+        if event is None:
+            return
         rows = (
             list(
                 db.session.scalars(
@@ -121,15 +213,161 @@ class Publisher:
             base["event"] = event_view(event)
         moderators = [question_view(q) for q in rows]
         audience = [v for v in (audience_view(q, None) for q in rows) if v is not None]
-        emit("update", base | {"questions": moderators}, moderator_room(event_id))
-        if audience or marks.event_changed:
-            emit("update", base | {"questions": audience}, audience_room(event_id))
+        # an author's own view first: the audience room carries a removal at the same rev, and a
+        # client keeps the first row it gets at a rev (one flush reaches a socket in order)
+        heard = []
         for question in rows:
             if question.participant_id and question.status not in ("live", "answered"):
                 own = audience_view(question, question.participant_id)
-                emit(
-                    "update", base | {"questions": [own]}, participant_room(question.participant_id)
+                heard.append(
+                    self.emit(
+                        "update",
+                        base | {"questions": [own]},
+                        participant_room(question.participant_id),
+                    )
                 )
+        heard.append(
+            self.emit("update", base | {"questions": moderators}, moderator_room(event_id))
+        )
+        if audience or marks.event_changed:
+            heard.append(
+                self.emit("update", base | {"questions": audience}, audience_room(event_id))
+            )
+        self.note_receivers(event_id, marks, min(heard))
+
+    def emit(self, name: str, payload: dict, room: str) -> int:
+        """Emit to a room of every process; return how many processes heard it."""
+        if self.presence_store is None:
+            socketio.emit(name, payload, to=room)
+            return 1
+        guard_manager()
+        HEARD.count = None
+        socketio.emit(name, payload, to=room)
+        heard = HEARD.count
+        if heard is None:
+            if not self.queue_down:
+                log.error("the message queue is unavailable; holding updates until it is back")
+            self.queue_down = True
+            raise QueueUnavailable(room)
+        if self.queue_down:
+            log.warning("the message queue is back; sending the held updates")
+            self.queue_down = False
+        return heard
+
+    def note_receivers(self, event_id: int, marks: Marks, heard: int) -> None:
+        """Hold marks heard by fewer processes than before; send the held ones once all listen."""
+        if self.presence_store is None:
+            return
+        with self.lock:
+            if not self.receivers.heard_by(heard, time.monotonic()):
+                self.held.setdefault(event_id, Marks()).add(marks)
+                return
+            held, self.held = self.held, {}
+        if held:
+            log.warning("every process listens again; re-sending %d held event(s)", len(held))
+            self.requeue(held)
+
+    def release_held(self) -> None:
+        """Re-send held marks once every process that listened before listens again."""
+        if not self.held:
+            return
+        try:
+            manager = guard_manager()
+            listening = dict(manager.redis.pubsub_numsub(manager.channel))
+            count = int(next(iter(listening.values()), 0))
+        except Exception:  # the queue is still down: keep holding
+            return
+        with self.lock:
+            if not self.receivers.heard_by(count, time.monotonic()):
+                return
+            held, self.held = self.held, {}
+        log.warning("every process listens again; re-sending %d held event(s)", len(held))
+        self.requeue(held)
+
+    # -- presence ------------------------------------------------------------------------------
+
+    def count_presence(self, event_id: int) -> dict[str, int]:
+        """This process's connected audience/screens and moderators of an event."""
+        return {
+            "audience": connected(audience_room(event_id)),
+            "moderators": connected(moderator_room(event_id)),
+        }
+
+    def flush_presence(self, presence: set[int]) -> None:
+        """Publish this process's counts, and tell moderators the totals of every process."""
+        store = self.presence_store
+        now = time.monotonic()
+        refresh = store is not None and now - self.presence_refreshed > PRESENCE_REFRESH_S
+        if refresh:
+            self.presence_refreshed = now
+            presence = presence | local_events()
+        for event_id in presence:
+            counts = self.count_presence(event_id)
+            if store is not None:
+                try:
+                    counts = store.update(event_id, counts)
+                except Exception as exc:  # Redis down: report this process's own counts
+                    log.warning("presence store unavailable: %s", exc)
+            try:
+                emit_presence(event_id, counts)
+            except Exception:
+                log.exception("sending presence failed")
+
+
+class PresenceStore:
+    """Per-event connection counts of every process, in a Redis hash with a field per process."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.process = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    @classmethod
+    def from_app(cls, app: Flask) -> PresenceStore | None:
+        """A store when the message queue is Redis; None for one process."""
+        url = app.config.get("QA_MESSAGE_QUEUE") or ""
+        return cls(url) if url.startswith(("redis://", "rediss://", "unix://")) else None
+
+    def update(self, event_id: int, counts: dict[str, int]) -> dict[str, int]:
+        """Write this process's counts; return the sums over every live process."""
+        key = f"qa:presence:{event_id}"
+        now = time.time()
+        value = f"{counts['audience']}:{counts['moderators']}:{now:.0f}"
+        pipe = self.redis.pipeline()
+        pipe.hset(key, self.process, value)
+        pipe.expire(key, PRESENCE_TTL_S * 4)
+        pipe.hgetall(key)
+        fields = pipe.execute()[-1]
+        total = {"audience": 0, "moderators": 0}
+        stale = []
+        for name, raw in fields.items():
+            audience, moderators, stamp = (int(x) for x in raw.decode().split(":"))
+            if now - stamp > PRESENCE_TTL_S:
+                stale.append(name)
+                continue
+            total["audience"] += audience
+            total["moderators"] += moderators
+        if stale:
+            self.redis.hdel(key, *stale)
+        return total
+
+
+def guard_manager():
+    """The client manager, taught to record how many processes heard each publish (None: lost)."""
+    manager = socketio.server.manager
+    if getattr(manager, "qa_guarded", False):
+        return manager
+    original = manager._publish
+
+    def publish(data):
+        heard = original(data)  # redis: subscribers reached; None when the publish gave up
+        HEARD.count = heard
+        return heard
+
+    manager._publish = publish
+    manager.qa_guarded = True
+    return manager
 
 
 def emit(name: str, payload: dict, room: str) -> None:
@@ -143,13 +381,19 @@ def connected(room: str) -> int:
     return len(rooms.get(room, ()))
 
 
-def emit_presence(event_id: int) -> None:
+def local_events() -> set[int]:
+    """The events this process has sockets of."""
+    rooms = socketio.server.manager.rooms.get("/", {})
+    found = set()
+    for room, members in list(rooms.items()):
+        if isinstance(room, str) and room.startswith("event:") and members:
+            found.add(int(room.split(":")[1]))
+    return found
+
+
+def emit_presence(event_id: int, counts: dict[str, int]) -> None:
     """Tell the moderators how many audience devices and screens, and moderators, are connected."""
-    payload = {
-        "audience": connected(audience_room(event_id)),
-        "moderators": connected(moderator_room(event_id)),
-    }
-    emit("presence", payload, moderator_room(event_id))
+    emit("presence", counts, moderator_room(event_id))
 
 
 def init_app(app: Flask) -> None:

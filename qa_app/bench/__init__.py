@@ -1,0 +1,307 @@
+"""`qa-app bench`: start the server, drive phones from Node, measure, and compare to the baseline.
+
+One run starts `qa-app serve` (one or more processes), creates an event with N participants,
+and runs loadgen.js (the official socket.io client on Node) against it. The same workload runs
+once with the coalescing ticker (`QA_TICK_MS`, default 250) and once with the baseline that
+broadcasts every change at once (`QA_TICK_MS=0`), and the ratio of the two is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOADGEN = Path(__file__).resolve().parent / "loadgen.js"
+
+
+@dataclass
+class Plan:
+    """What one bench invocation does."""
+
+    phones: int = 1000
+    votes_per_s: float = 100
+    questions_per_s: float = 1
+    duration_s: float = 20
+    processes: int = 1
+    async_mode: str = "gevent"
+    tick_ms: int = 250
+    baseline: bool = True
+    database_url: str | None = None
+    message_queue: str | None = None
+    seed_questions: int = 10
+    burst: int = 200
+    drain_s: float = 10
+    connect_timeout_s: float = 180
+    extra_env: dict = field(default_factory=dict)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def node_modules() -> str:
+    """Where socket.io-client is installed: ./node_modules or the checkout's."""
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        if (base / "node_modules" / "socket.io-client").is_dir():
+            return str(base / "node_modules")
+    raise RuntimeError(
+        "socket.io-client for Node is not installed: run `npm install socket.io-client` in this "
+        "folder (Node 18 or later)."
+    )
+
+
+class ProcessWatch:
+    """Samples a process's CPU seconds and memory from /proc while it runs."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_rss_kb = 0
+        self.cpu_s = 0.0
+        self.rss_before_kb = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def sample(self) -> None:
+        """Read utime+stime and VmHWM/VmRSS once."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            self.cpu_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    self.peak_rss_kb = max(self.peak_rss_kb, int(line.split()[1]))
+                elif line.startswith("VmRSS:"):
+                    self.rss_kb = int(line.split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+
+    def loop(self) -> None:
+        """Sample every half second until stopped."""
+        while not self.stop.wait(0.5):
+            self.sample()
+
+    def mark_start(self) -> tuple[float, int]:
+        """CPU seconds and RSS now (before the load starts)."""
+        self.sample()
+        self.rss_before_kb = getattr(self, "rss_kb", 0)
+        return self.cpu_s, self.rss_before_kb
+
+    def finish(self) -> None:
+        """Take the last sample."""
+        self.sample()
+        self.stop.set()
+
+
+def prepare_event(env: dict, phones: int) -> dict:
+    """Create the bench event and its participants directly in the database."""
+    script = (
+        "import json, sys\n"
+        "from qa_app.bench.setup import create\n"
+        "print(json.dumps(create(int(sys.argv[1]))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(phones)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"creating the bench event failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def start_servers(env: dict, count: int, workdir: Path) -> list[tuple[subprocess.Popen, str]]:
+    """Start count `qa-app serve` processes on free ports; wait until they answer."""
+    import urllib.request
+
+    servers = []
+    for index in range(count):
+        port = free_port()
+        log = open(workdir / f"server-{index}.log", "w")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qa_app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        servers.append((process, f"http://127.0.0.1:{port}"))
+    deadline = time.monotonic() + 60
+    for process, url in servers:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited; see {workdir}/server-*.log")
+            try:
+                urllib.request.urlopen(url + "/api/openapi.json", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the server did not start in 60 s") from None
+                time.sleep(0.2)
+    return servers
+
+
+def stop_servers(servers: list[tuple[subprocess.Popen, str]]) -> None:
+    """Terminate the servers this run started."""
+    for process, _url in servers:
+        if process.poll() is None:
+            process.terminate()
+    for process, _url in servers:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
+    """One workload against fresh servers with the given tick; the load generator's figures."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(
+        {
+            "QA_TICK_MS": str(tick_ms),
+            "QA_ASYNC_MODE": plan.async_mode,
+            "QA_RATE_LIMITS": "0",
+            "QA_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+            "DATABASE_URL": plan.database_url or f"sqlite:///{workdir / (label + '.db')}",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if plan.message_queue:
+        env["QA_MESSAGE_QUEUE"] = plan.message_queue
+    env.update(plan.extra_env)
+    echo(f"[{label}] creating an event with {plan.phones} participants ...")
+    event = prepare_event(env, plan.phones)
+    servers = start_servers(env, plan.processes, workdir)
+    watches = [ProcessWatch(process.pid) for process, _ in servers]
+    try:
+        before = [watch.mark_start() for watch in watches]
+        plan_file = workdir / f"{label}-plan.json"
+        plan_file.write_text(
+            json.dumps(
+                {
+                    "label": label,
+                    "urls": [url for _, url in servers],
+                    "code": event["code"],
+                    "moderator_key": event["moderator_key"],
+                    "tokens": event["tokens"],
+                    "votes_per_s": plan.votes_per_s,
+                    "questions_per_s": plan.questions_per_s,
+                    "duration_s": plan.duration_s,
+                    "seed_questions": plan.seed_questions,
+                    "burst": plan.burst,
+                    "drain_s": plan.drain_s,
+                    "connect_timeout_s": plan.connect_timeout_s,
+                }
+            )
+        )
+        node = shutil.which("node")
+        if node is None:
+            raise RuntimeError("Node (18 or later) is needed for the load generator.")
+        limit = plan.connect_timeout_s + plan.duration_s + plan.drain_s + 120
+        done = subprocess.run(
+            [node, "--max-old-space-size=4096", str(LOADGEN), str(plan_file)],
+            env=env | {"NODE_PATH": node_modules()},
+            stdout=subprocess.PIPE,
+            stderr=None,
+            text=True,
+            timeout=limit,
+        )
+        for watch in watches:
+            watch.finish()
+        if done.returncode != 0:
+            raise RuntimeError(f"the load generator failed ({done.returncode})")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        for watch in watches:
+            watch.finish()
+        stop_servers(servers)
+    result["server_cpu_s"] = round(
+        sum(w.cpu_s - b[0] for w, b in zip(watches, before, strict=True)), 1
+    )
+    result["server_peak_mb"] = [round(w.peak_rss_kb / 1024) for w in watches]
+    result["server_idle_mb"] = [round(b[1] / 1024) for b in before]
+    growth = sum(w.peak_rss_kb - b[1] for w, b in zip(watches, before, strict=True))
+    result["server_kb_per_connection"] = round(growth / max(1, result["phones"] + 2), 1)
+    result["tick_ms"] = tick_ms
+    return result
+
+
+ROWS = [
+    ("phones connected", lambda r: f"{r['connected'] - 2}/{r['phones']}"),
+    ("time to connect everyone (s)", lambda r: r["connect_ms"] / 1000),
+    ("vote ack p50 / p99 (ms)", lambda r: pair(r["vote_ack_ms"])),
+    ("vote to every phone p50 / p99 (ms)", lambda r: pair(r["vote_seen_ms"])),
+    ("  same process p50 / p99 (ms)", lambda r: pair(r["vote_seen_same_process_ms"])),
+    ("  cross process p50 / p99 (ms)", lambda r: pair(r["vote_seen_cross_process_ms"])),
+    ("votes acked / sent", lambda r: f"{r['votes_acked']}/{r['votes_sent']}"),
+    ("questions acked / sent", lambda r: f"{r['asks_acked']}/{r['asks_sent']}"),
+    ("vote sightings missing", lambda r: r["vote_sightings_missing"]),
+    ("messages delivered", lambda r: r["messages_delivered"]),
+    ("disconnects", lambda r: r["disconnects"]),
+    ("server CPU (s)", lambda r: r["server_cpu_s"]),
+    ("server peak memory (MB)", lambda r: "+".join(str(m) for m in r["server_peak_mb"])),
+    ("server memory per connection (KB)", lambda r: r["server_kb_per_connection"]),
+    ("load generator CPU (s)", lambda r: round(r["loadgen_cpu_s"], 1)),
+]
+
+
+def pair(summary: dict) -> str:
+    """p50 / p99 of a latency summary."""
+    if not summary["n"]:
+        return "-"
+    return f"{summary['p50']} / {summary['p99']}"
+
+
+def ratio(base: dict, tick: dict) -> dict:
+    """Baseline over coalesced for the figures where lower is better."""
+
+    def div(a, b):
+        return round(a / b, 2) if a and b else None
+
+    return {
+        "vote_seen_p99": div(base["vote_seen_ms"]["p99"], tick["vote_seen_ms"]["p99"]),
+        "vote_ack_p99": div(base["vote_ack_ms"]["p99"], tick["vote_ack_ms"]["p99"]),
+        "messages": div(base["messages_delivered"], tick["messages_delivered"]),
+        "server_cpu_s": div(base["server_cpu_s"], tick["server_cpu_s"]),
+        "server_peak_mb": div(sum(base["server_peak_mb"]), sum(tick["server_peak_mb"])),
+    }
+
+
+def table(results: list[dict]) -> str:
+    """The results side by side, as a Markdown table."""
+    heads = [f"{r['label']} (tick {r['tick_ms']} ms)" for r in results]
+    lines = ["| | " + " | ".join(heads) + " |", "| --- |" + " --- |" * len(results)]
+    for name, get in ROWS:
+        lines.append(f"| {name} | " + " | ".join(str(get(r)) for r in results) + " |")
+    return "\n".join(lines)
+
+
+def run(plan: Plan, echo=print) -> dict:
+    """Run the coalesced workload and (unless told not to) the baseline; return every figure."""
+    workdir = Path(tempfile.mkdtemp(prefix="qa-bench-"))
+    results = []
+    try:
+        results.append(run_once(plan, "coalesced", plan.tick_ms, workdir, echo))
+        if plan.baseline:
+            results.append(run_once(plan, "baseline", 0, workdir, echo))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    report = {"plan": {k: v for k, v in plan.__dict__.items() if k != "extra_env"}}
+    report["results"] = results
+    if len(results) == 2:
+        report["baseline_over_coalesced"] = ratio(results[1], results[0])
+    return report

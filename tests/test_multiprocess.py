@@ -1,0 +1,199 @@
+"""Two server processes on one PostgreSQL database and one Redis: one event, every client served.
+
+The Redis is the test's own (`redis-server` on a free port), never the shared one on 6379.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+import requests
+import socketio
+
+from tests.conftest import SEED_EVENT, service_unavailable
+from tests.live import free_port, running_server
+
+pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
+
+PRIVATE = ("mine", "voted")
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    """Poll until predicate() is true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Redis:
+    """A redis-server of this test, on a free port, that can be stopped and started again."""
+
+    def __init__(self, tmp_path) -> None:
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            service_unavailable("Redis", "no redis-server on PATH")
+        self.port = free_port()
+        self.dir = tmp_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = [self.binary, "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            [*args, "--bind", "127.0.0.1", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self.answers, 10, "redis-server to start")
+
+    def answers(self) -> bool:
+        import redis
+
+        try:
+            return redis.Redis(port=self.port, socket_connect_timeout=0.5).ping()
+        except redis.RedisError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+class Mirror:
+    """A socket that applies `snapshot` and `update` rows by rev, as the browser does."""
+
+    def __init__(self, url: str, code: str, token: str | None = None) -> None:
+        self.sio = socketio.Client(reconnection=False)
+        self.questions: dict[int, dict] = {}
+        self.presence: dict = {}
+        self.lock = threading.Lock()
+        self.sio.on("snapshot", lambda data: self.apply(data["questions"]))
+        self.sio.on("update", lambda data: self.apply(data["questions"]))
+        self.sio.on("presence", self.presence.update)
+        auth = {"event": code} | ({"token": token} if token else {})
+        self.sio.connect(url, auth=auth, transports=["websocket"], wait_timeout=10)
+
+    def apply(self, rows: list[dict]) -> None:
+        with self.lock:
+            for row in rows:
+                held = self.questions.get(row["id"])
+                if held is None or row["rev"] > held["rev"]:
+                    self.questions[row["id"]] = {k: v for k, v in row.items() if k not in PRIVATE}
+
+    def shown(self) -> dict:
+        with self.lock:
+            return {i: q for i, q in self.questions.items() if not q.get("removed")}
+
+    def call(self, name: str, payload: dict) -> dict:
+        answer = self.sio.call(name, payload, timeout=15)
+        assert answer["ok"], answer
+        return answer
+
+    def truth(self) -> dict:
+        answer = self.call("sync", {"since": 0})
+        return {
+            q["id"]: {k: v for k, v in q.items() if k not in PRIVATE} for q in answer["questions"]
+        }
+
+
+def join(url: str, code: str) -> str:
+    answer = requests.post(f"{url}/api/v1/events/{code}/participants", json={}, timeout=10)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["token"]
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    server = Redis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def two_servers(tmp_path, postgres_url, redis_server):
+    """Two `qa-app serve` processes sharing the PostgreSQL database and the test's Redis."""
+    env = {
+        "DATABASE_URL": postgres_url,
+        "QA_MESSAGE_QUEUE": redis_server.url,
+        "QA_TICK_MS": "100",
+        "QA_ASYNC_MODE": "gevent",
+    }
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with running_server(tmp_path / "a", **env) as a, running_server(tmp_path / "b", **env) as b:
+        path = tmp_path / "event.json"
+        path.write_text(json.dumps(SEED_EVENT))
+        a.event = a.create_event(path)
+        yield a, b
+
+
+def test_a_vote_on_one_process_reaches_a_client_of_the_other(two_servers):
+    a, b = two_servers
+    code = a.event["code"]
+    voter = Mirror(a.url, code, join(a.url, code))
+    asker = Mirror(b.url, code, join(b.url, code))
+    screen = Mirror(b.url, code)
+    moderator = Mirror(a.url, code, a.event["moderator_key"])
+    issue = asker.call("sync", {"since": 0})["issues"][0]["id"]
+    question = asker.call(
+        "ask", {"issue_id": issue, "text": "Across processes?", "client_id": "x1"}
+    )
+    qid = question["question"]["id"]
+    wait_for(lambda: qid in voter.shown(), 15, "the question on the other process")
+    answer = voter.call("vote", {"question_id": qid, "up": True})
+    assert answer["votes"] == 1
+    wait_for(lambda: screen.shown().get(qid, {}).get("votes") == 1, 15, "the vote on process B")
+    # moderators count the devices of both processes (two phones and a screen)
+    wait_for(lambda: moderator.presence.get("audience") == 3, 20, "presence summed over processes")
+    for client in (voter, asker, screen, moderator):
+        assert client.shown() == client.truth()
+        client.sio.disconnect()
+
+
+def test_a_redis_restart_loses_no_committed_question(two_servers, redis_server):
+    a, b = two_servers
+    code = a.event["code"]
+    asker = Mirror(a.url, code, join(a.url, code))
+    voter = Mirror(a.url, code, join(a.url, code))
+    screen = Mirror(b.url, code)
+    issue = asker.call("sync", {"since": 0})["issues"][0]["id"]
+    first = asker.call("ask", {"issue_id": issue, "text": "Before the outage?", "client_id": "b1"})
+    wait_for(lambda: first["question"]["id"] in screen.shown(), 15, "the first question on B")
+
+    redis_server.stop()
+    during = [
+        asker.call(
+            "ask", {"issue_id": issue, "text": f"During the outage {n}?", "client_id": f"d{n}"}
+        )
+        for n in range(3)
+    ]  # committed and acknowledged: PostgreSQL is up, only the message queue is down
+    voter.call("vote", {"question_id": first["question"]["id"], "up": True})
+    time.sleep(2)  # a few ticks fail to publish; the marks are kept
+    redis_server.start()
+
+    wanted = {q["question"]["id"] for q in during}
+    wait_for(lambda: wanted <= set(screen.shown()), 90, "the questions asked during the outage")
+    wait_for(lambda: screen.shown()[first["question"]["id"]]["votes"] == 1, 30, "the outage's vote")
+    # both processes work again without a restart: a new question from B reaches A
+    late = screen_ask = Mirror(b.url, code, join(b.url, code))
+    after = screen_ask.call(
+        "ask", {"issue_id": issue, "text": "After the outage?", "client_id": "a1"}
+    )
+    wait_for(lambda: after["question"]["id"] in asker.shown(), 30, "a question from B on A")
+    for client in (asker, voter, screen, late):
+        assert client.shown() == client.truth()
+        client.sio.disconnect()
+    assert a.process.poll() is None and b.process.poll() is None
