@@ -18,7 +18,7 @@ ROLES = ["anonymous", "participant", "screen", "other_moderator", "moderator", "
 
 @pytest.fixture
 def world(app, client):
-    """An event with two questions, a participant, a moderator key, another event's key, an admin."""
+    """An event with two questions, a participant, a moderator key, another key, an admin."""
     with app.app_context():
         event, key = make_event()
         _other, other_key = make_event(title="Another session")
