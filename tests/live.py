@@ -17,6 +17,16 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def wait_for(predicate, timeout: float = 10.0, what: str = "condition") -> None:
+    """Poll until predicate() is true (the server flushes updates every tick)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,19 +11,10 @@ import requests
 import socketio
 
 from tests.conftest import SEED_EVENT, service_unavailable
-from tests.live import running_server
+from tests.live import running_server, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.filterwarnings("ignore::ResourceWarning")]
 
-
-def wait_for(predicate, timeout=10.0, what="condition"):
-    """Poll until predicate() is true (the server flushes updates every tick)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Mirror:

@@ -16,21 +16,12 @@ import requests
 import socketio
 
 from tests.conftest import SEED_EVENT, service_unavailable
-from tests.live import free_port, running_server
+from tests.live import free_port, running_server, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
 
 PRIVATE = ("mine", "voted")
 
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    """Poll until predicate() is true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class Redis:
