@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -217,7 +218,7 @@ def busy_server(request, tmp_path):
 
         from tests.conftest import PG_SERVER
 
-        name = f"qa_live_{tmp_path.name[-20:].lower().replace('-', '_')}"
+        name = f"qa_live_{uuid.uuid4().hex[:12]}"
         admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as connection:
