@@ -126,6 +126,18 @@ class Api:
             event["moderator_key"],
         )
 
+    def call(self, method: str, path: str, token: str | None = None, body=None) -> dict:
+        """One API request (as the moderator unless a token is given); its JSON answer."""
+        res = requests.request(
+            method,
+            f"{self.base}{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token or self.key}"},
+            timeout=10,
+        )
+        res.raise_for_status()
+        return res.json()
+
     def participant(self) -> str:
         res = requests.post(f"{self.base}/events/{self.code}/participants", json={}, timeout=10)
         res.raise_for_status()
@@ -133,40 +145,13 @@ class Api:
 
     def ask(self, token: str, issue_id: int, text: str, **extra) -> dict:
         body = {"issue_id": issue_id, "text": text, "client_id": f"api-{abs(hash(text))}", **extra}
-        res = requests.post(
-            f"{self.base}/events/{self.code}/questions",
-            json=body,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        )
-        res.raise_for_status()
-        return res.json()["question"]
+        return self.call("POST", f"/events/{self.code}/questions", token, body)["question"]
 
     def state(self) -> dict:
-        res = requests.get(
-            f"{self.base}/events/{self.code}",
-            headers={"Authorization": f"Bearer {self.key}"},
-            timeout=10,
-        )
-        res.raise_for_status()
-        return res.json()
+        return self.call("GET", f"/events/{self.code}")
 
     def moderate(self, question_id: int, **change) -> dict:
-        res = requests.patch(
-            f"{self.base}/questions/{question_id}",
-            json=change,
-            headers={"Authorization": f"Bearer {self.key}"},
-            timeout=10,
-        )
-        res.raise_for_status()
-        return res.json()["question"]
+        return self.call("PATCH", f"/questions/{question_id}", body=change)["question"]
 
     def settings(self, **values) -> dict:
-        res = requests.patch(
-            f"{self.base}/events/{self.code}/settings",
-            json=values,
-            headers={"Authorization": f"Bearer {self.key}"},
-            timeout=10,
-        )
-        res.raise_for_status()
-        return res.json()["settings"]
+        return self.call("PATCH", f"/events/{self.code}/settings", body=values)["settings"]
