@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from dataclasses import asdict
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -87,12 +88,12 @@ def actor_of(event: Event) -> Actor:
     return actor
 
 
-def question_and_actor(question_id: int) -> tuple[Question, Actor]:
-    """A question by id, and the caller's role in its event."""
+def actor_of_question(question_id: int) -> Actor:
+    """The caller's role in the event of a question (NotFound if there is no such question)."""
     question = db.session.get(Question, question_id)
     if question is None:
         raise NotFound("There is no such question.")
-    return question, actor_of(db.session.get(Event, question.event_id))
+    return actor_of(db.session.get(Event, question.event_id))
 
 
 def json_body() -> object:
@@ -169,9 +170,8 @@ def ask(code: str):
 
 def _vote(question_id: int, up: bool):
     """Vote or unvote, and answer with the new count."""
-    _question, actor = question_and_actor(question_id)
-    question, voted = domain.vote(actor, VoteIn(question_id=question_id, up=up))
-    return jsonify({"question_id": question.id, "votes": question.vote_count, "voted": voted})
+    actor = actor_of_question(question_id)
+    return jsonify(asdict(domain.vote(actor, VoteIn(question_id=question_id, up=up))))
 
 
 @route("PUT", "/questions/<int:question_id>/vote", "participant")
@@ -198,7 +198,7 @@ def with_id(body: object, **values) -> dict:
 @route("PATCH", "/questions/<int:question_id>", "moderator", body=ModerateIn)
 def moderate(question_id: int):
     """Approve, dismiss, mark answered, edit or move a question (as `moderate`)."""
-    _question, actor = question_and_actor(question_id)
+    actor = actor_of_question(question_id)
     data = parse(ModerateIn, with_id(json_body(), question_id=question_id))
     return jsonify({"question": question_view(domain.moderate(actor, data))})
 
@@ -206,7 +206,7 @@ def moderate(question_id: int):
 @route("POST", "/questions/<int:question_id>/merge", "moderator", body=MergeIn)
 def merge(question_id: int):
     """Merge a question into another (as `merge`); returns the target."""
-    _question, actor = question_and_actor(question_id)
+    actor = actor_of_question(question_id)
     data = parse(MergeIn, with_id(json_body(), question_id=question_id))
     return jsonify({"question": question_view(domain.merge(actor, data))})
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import wraps
 
 from flask import session
@@ -101,8 +102,7 @@ def on_ask(actor: Actor, payload: object) -> dict:
 @acked
 def on_vote(actor: Actor, payload: object) -> dict:
     """`vote`: a participant votes or takes the vote back."""
-    question, voted = domain.vote(actor, parse(VoteIn, payload))
-    return {"question_id": question.id, "votes": question.vote_count, "voted": voted}
+    return asdict(domain.vote(actor, parse(VoteIn, payload)))
 
 
 @acked

@@ -285,7 +285,9 @@ def test_votes_over_http_are_counted_once(app, client, world):
     headers = headers_for("participant", world, client)
     for _ in range(3):
         answer = client.put(f"/api/v1/questions/{world['q']}/vote", headers=headers)
-    assert answer.json == {"question_id": world["q"], "votes": 1, "voted": True}
+    ack = answer.json
+    assert ack == {"question_id": world["q"], "votes": 1, "voted": True, "rev": ack["rev"]}
+    assert ack["rev"] > 0
     answer = client.delete(f"/api/v1/questions/{world['q']}/vote", headers=headers)
     assert answer.json["votes"] == 0 and answer.json["voted"] is False
     with app.app_context():

@@ -121,13 +121,17 @@ def test_vote_is_idempotent_and_can_be_taken_back(ctx):
     alice, _ = make_participant(event)
     bob, _ = make_participant(event)
     question = ask(alice, event)
-    for _ in range(3):
-        _q, voted = domain.vote(bob, VoteIn(question_id=question.id, up=True))
-    assert voted is True and db.session.get(Question, question.id).vote_count == 1
-    domain.vote(alice, VoteIn(question_id=question.id, up=True))
+    results = [domain.vote(bob, VoteIn(question_id=question.id, up=True)) for _ in range(3)]
+    assert [(r.votes, r.voted) for r in results] == [(1, True)] * 3
+    assert results[1].rev == results[0].rev  # a repeated vote changes nothing
+    assert db.session.get(Question, question.id).vote_count == 1
+    second = domain.vote(alice, VoteIn(question_id=question.id, up=True))
+    assert second.votes == 2 and second.rev > results[0].rev
     assert db.session.get(Question, question.id).vote_count == 2
-    _q, voted = domain.vote(bob, VoteIn(question_id=question.id, up=False))
-    assert voted is False and db.session.get(Question, question.id).vote_count == 1
+    taken_back = domain.vote(bob, VoteIn(question_id=question.id, up=False))
+    assert (taken_back.votes, taken_back.voted) == (1, False)
+    assert db.session.get(Question, question.id).vote_count == 1
+    assert db.session.get(Question, question.id).rev == taken_back.rev
     assert domain.sync(alice)["questions"][0]["voted"] is True
     assert domain.sync(bob)["questions"][0]["voted"] is False
 

@@ -134,14 +134,15 @@ def test_the_live_loop_end_to_end(server):
         assert all(row.get("status") != "pending" for row in client.seen)
 
     voted = bob.call("vote", {"question_id": qid, "up": True})
-    assert voted == {"ok": True, "question_id": qid, "votes": 1, "voted": True}
+    assert voted == {"ok": True, "question_id": qid, "votes": 1, "voted": True, "rev": voted["rev"]}
     again = bob.call("vote", {"question_id": qid, "up": True})
-    assert again["votes"] == 1
+    assert (again["votes"], again["rev"]) == (1, voted["rev"])
     for client in clients:
         wait_for(
             lambda c=client: c.questions.get(qid, {}).get("votes") == 1,
             what="vote count everywhere",
         )
+        assert client.questions[qid]["rev"] == voted["rev"]  # the row the ack announced
 
     assert mod.call("show", {"question_id": qid}) == {"ok": True}
     assert mod.call("set_issue", {"issue_id": issues[2]}) == {"ok": True}

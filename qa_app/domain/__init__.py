@@ -9,8 +9,9 @@ from .events import (
     show,
     update_settings,
 )
-from .questions import ask, merge, moderate, vote
+from .questions import ask, merge, moderate
 from .views import snapshot, sync
+from .votes import vote
 
 __all__ = [
     "ask",

@@ -1,4 +1,4 @@
-"""Domain functions on questions: ask, vote, moderate, merge."""
+"""Domain functions on questions: ask, moderate, merge (votes are in votes.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from ..auth import Actor, require_moderator, require_participant
 from ..errors import Closed, Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
 from ..models import Event, Issue, Participant, Question, Speaker, Vote, utcnow
-from ..schemas import AskIn, MergeIn, ModerateIn, VoteIn
+from ..schemas import AskIn, MergeIn, ModerateIn
 from . import ratelimit
 from .core import Change, change
 
@@ -97,36 +97,6 @@ def _count_votes(question: Question) -> None:
     question.vote_count = db.session.scalar(
         select(func.count()).select_from(Vote).where(Vote.question_id == question.id)
     )
-
-
-def vote(actor: Actor, data: VoteIn) -> tuple[Question, bool]:
-    """Vote for a question (up) or take the vote back; idempotent. Return it and voted."""
-    participant_id = require_participant(actor)
-    ratelimit.hit("vote", participant_id)
-    with change(actor.event_id) as current:
-        if not current.event.voting_open:
-            raise Closed("Voting is closed for this event.")
-        participant = db.session.get(Participant, participant_id, populate_existing=True)
-        if participant.banned:
-            raise Forbidden("This device may no longer ask or vote in this event.")
-        question = _question_of(actor.event_id, data.question_id)
-        if (
-            question.status not in ("live", "answered")
-            and question.participant_id != participant_id
-        ):
-            raise NotFound("This event has no such question.")
-        if question.status not in ("live", "answered"):
-            raise Conflict("Only a live question can be voted for.")
-        key = {"participant_id": participant_id, "question_id": question.id}
-        voted = db.session.get(Vote, key) is not None
-        if voted != data.up:
-            if data.up:
-                db.session.execute(insert(Vote).values(**key, created_at=utcnow()))
-            else:
-                db.session.execute(delete(Vote).filter_by(**key))
-            _count_votes(question)
-            current.touch(question)
-    return question, data.up
 
 
 def _apply_status(current: Change, question: Question, status: str) -> None:
