@@ -1,0 +1,142 @@
+"""The WebSocket side of the server: no per-message compression, and each broadcast framed once.
+
+An `update` goes to thousands of phones as the same text. engine.io encodes a packet once (its
+`encode` is cached), so every phone's writer hands the same `str` object to its WebSocket. With
+`install`, gevent's WebSocket (simple-websocket) frames that text once with wsproto and writes
+the same bytes to every socket, instead of framing it again in pure Python for every phone; and
+a broadcast writes to each idle socket at once, without waking that socket's writer greenlet
+through its queue (a busy socket, or a slow one whose kernel buffer is full, still gets the
+frame through its queue, in order). eventlet's WebSocket frames in its own way and is left as
+it is.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import gevent
+from engineio import packet
+from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+from wsproto.frame_protocol import FrameProtocol
+
+YIELD_EVERY = 250  # sends between two yields of a broadcast to other greenlets
+
+
+class FrameCache:
+    """The frames of the texts sent last, found by identity: a broadcast sends one object.
+
+    Least recently used first out: a broadcast's text is used again by every phone's writer and
+    stays, while the one-off texts (acknowledgements) pass through.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self.entries: dict[int, tuple[str, bytes]] = {}  # id(text) -> (text, frame)
+
+    def frame(self, text: str) -> bytes:
+        """The unmasked WebSocket text frame of text (a server's frame)."""
+        key = id(text)
+        entry = self.entries.pop(key, None)  # holding text keeps its id from being reused
+        if entry is None:
+            entry = (text, bytes(FrameProtocol(client=False, extensions=[]).send_data(text)))
+            if len(self.entries) >= self.size:
+                del self.entries[next(iter(self.entries))]
+        self.entries[key] = entry
+        return entry[1]
+
+
+FRAMES = FrameCache()
+
+
+class FrameRest(bytes):
+    """The unsent end of a frame written at once, left for the socket's writer to finish."""
+
+
+class FramedWebSocket(SimpleWebSocketWSGI):
+    """simple-websocket under engine.io: texts go out as cached frames, and a broadcast may write
+    to the socket at once when nothing else is being written to it."""
+
+    busy = False  # the writer is in the middle of a frame
+
+    def __call__(self, environ, start_response):
+        """Serve the connection; its engine.io socket learns which WebSocket it has."""
+        self.app.__self__.qa_websocket = self  # app is the socket's bound websocket handler
+        return super().__call__(environ, start_response)
+
+    def send(self, message):
+        """The socket's writer: a text as its cached frame, a FrameRest as it is."""
+        if isinstance(message, FrameRest):
+            frame = message
+        elif isinstance(message, str):
+            frame = FRAMES.frame(message)
+        else:
+            return super().send(message)
+        if not self.ws.connected:
+            raise OSError("the WebSocket is closed")
+        self.busy = True
+        try:
+            rest = self.write_now(frame)
+            if rest:
+                self.ws.sock.sendall(rest)
+        finally:
+            self.busy = False
+
+    def write_now(self, frame: bytes) -> bytes:
+        """Write what the kernel takes without waiting; return the rest."""
+        try:
+            sent = self.ws.sock.send(frame, 0, 0.0)  # timeout 0: never wait for a slow phone
+        except BlockingIOError:
+            sent = 0
+        return frame[sent:]
+
+    def send_now(self, socket, text: str) -> bool:
+        """A broadcast's write: at once if the socket is idle; False to go through its queue."""
+        if self.busy or not socket.queue.empty() or not getattr(self, "ws", None):
+            return False
+        if not self.ws.connected or socket.closed or socket.upgrading or not socket.upgraded:
+            return False
+        try:
+            rest = self.write_now(FRAMES.frame(text))
+        except OSError:
+            return False  # the queue's writer meets the error and closes the socket
+        if rest:  # the writer finishes the frame before anything queued after it
+            socket.queue.put(packet.Packet(packet.MESSAGE, FrameRest(rest)))
+        return True
+
+
+def install(server) -> bool:
+    """Make a gevent Socket.IO server frame each text once and write broadcasts at once.
+
+    False where it does not apply (eventlet, threading, or gevent-websocket installed).
+    """
+    eio = server.eio
+    base = eio._async.get("websocket")
+    if eio.async_mode != "gevent" or not (base and issubclass(base, SimpleWebSocketWSGI)):
+        return False
+    framed = type("FramedWebSocket", (FramedWebSocket, base), {})
+    eio._async = dict(eio._async, websocket=framed)  # engine.io builds each socket's from this
+    queued = server._send_eio_packet
+    sent = itertools.count()
+
+    def send_eio_packet(eio_sid, eio_packet):  # what socketio.Manager.emit calls per recipient
+        if next(sent) % YIELD_EVERY == 0:
+            gevent.sleep(0)  # let votes in between: a broadcast to a hall takes tens of ms
+        socket = eio.sockets.get(eio_sid)
+        websocket = getattr(socket, "qa_websocket", None)
+        text = eio_packet.encode()  # cached by engine.io: one object for every recipient
+        if websocket is None or not isinstance(text, str) or not websocket.send_now(socket, text):
+            queued(eio_sid, eio_packet)
+
+    server._send_eio_packet = send_eio_packet
+    return True
+
+
+def without_compression(app):
+    """Refuse WebSocket per-message compression: it costs a zlib state (~300 KB) per connection
+    and a compression per message per phone, for updates of a few hundred bytes."""
+
+    def application(environ, start_response):
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return app(environ, start_response)
+
+    return application
