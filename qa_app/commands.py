@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import create_app, storage
+from . import create_app, storage, websocket
 
 
 def _app():
@@ -26,6 +26,9 @@ def cli() -> None:
     """The command group."""
 
 
+GC_YOUNG_THRESHOLD = 50_000  # allocations between young collections (Python's default: 700)
+
+
 def _serve(app, host: str, port: int) -> None:
     """Run the real-time server until interrupted, with its connection limits raised."""
     from .extensions import socketio
@@ -34,7 +37,11 @@ def _serve(app, host: str, port: int) -> None:
     limit = app.config["QA_MAX_CONNECTIONS"]
     backlog = app.config["QA_BACKLOG"]
     _raise_fd_limit(limit)
-    served = app if app.config["QA_WS_COMPRESSION"] else _without_ws_compression(app)
+    _tune_gc()
+    served = app
+    if not app.config["QA_WS_COMPRESSION"]:
+        served = websocket.without_compression(app)
+        websocket.install(socketio.server)  # frames with compression would differ per phone
     click.echo(
         f"Serving on http://{host}:{port} ({mode}, up to {limit} connections); "
         "press Ctrl+C to stop.",
@@ -60,15 +67,16 @@ def _serve(app, host: str, port: int) -> None:
         socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
 
 
-def _without_ws_compression(app):
-    """Refuse WebSocket per-message compression: it costs a zlib state (~300 KB) per connection
-    and a compression per message per phone, for updates of a few hundred bytes."""
+def _tune_gc() -> None:
+    """Keep the cyclic garbage collector's full passes rare: a hall is millions of long-lived
+    objects, and with the default thresholds a full pass (half a second with 5,000 phones, all
+    other work stopped) came every few seconds as each tick's short-lived objects were promoted.
+    docs/benchmarks.md has the measurement."""
+    import gc
 
-    def application(environ, start_response):
-        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
-        return app(environ, start_response)
-
-    return application
+    gc.collect()
+    gc.freeze()  # the app, its modules and caches: never garbage, never scanned again
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 10)
 
 
 def _raise_fd_limit(connections: int) -> None:
@@ -271,6 +279,13 @@ def migrate() -> None:
 )
 @click.option("--message-queue", default=None, help="QA_MESSAGE_QUEUE of the servers (Redis URL).")
 @click.option(
+    "--loadgen-workers",
+    default=2,
+    show_default=True,
+    help="Node processes the phones are split over (one event loop for every phone would add "
+    "its own backlog to the latencies).",
+)
+@click.option(
     "--json",
     "json_out",
     type=click.Path(dir_okay=False),
@@ -288,6 +303,7 @@ def bench(
     baseline,
     database_url,
     message_queue,
+    loadgen_workers,
     json_out,
 ) -> None:
     """Benchmark the real-time server on loopback: N phones on Node, V votes/s, Q questions/s."""
@@ -306,6 +322,7 @@ def bench(
         baseline=baseline,
         database_url=database_url,
         message_queue=message_queue,
+        loadgen_workers=loadgen_workers,
     )
     try:
         report = benchmark.run(plan, echo=lambda text: click.echo(text, err=True))
