@@ -42,6 +42,7 @@ class Plan:
     burst: int = 200
     drain_s: float = 10
     connect_timeout_s: float = 180
+    loadgen_workers: int = 2
     extra_env: dict = field(default_factory=dict)
 
 
@@ -205,6 +206,7 @@ def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
                     "burst": plan.burst,
                     "drain_s": plan.drain_s,
                     "connect_timeout_s": plan.connect_timeout_s,
+                    "workers": plan.loadgen_workers,
                 }
             )
         )
@@ -255,7 +257,7 @@ ROWS = [
     ("server CPU (s)", lambda r: r["server_cpu_s"]),
     ("server peak memory (MB)", lambda r: "+".join(str(m) for m in r["server_peak_mb"])),
     ("server memory per connection (KB)", lambda r: r["server_kb_per_connection"]),
-    ("load generator CPU (s)", lambda r: round(r["loadgen_cpu_s"], 1)),
+    ("load generator CPU (s)", lambda r: f"{round(r['loadgen_cpu_s'], 1)} ({r['workers']} proc.)"),
 ]
 
 

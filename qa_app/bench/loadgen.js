@@ -1,13 +1,22 @@
 // The load generator of `qa-app bench`: N phones, one moderator and one screen on the official
 // socket.io client, driving V votes/s and Q questions/s for T seconds. Reads its plan as JSON on
 // argv[2]; prints a progress line on stderr each second and one JSON result on stdout.
+//
+// The phones are split over `plan.workers` Node processes (one event loop parsing every phone's
+// updates would itself add its backlog to the latencies). The primary process only coordinates:
+// it starts the phases together, relays each acknowledged vote (its send time) to every worker so
+// each can time its own phones' sightings of it, and merges the workers' histograms.
+// process.hrtime is the machine's monotonic clock, the same in every process.
 "use strict";
 
 const fs = require("fs");
-const { io } = require("socket.io-client");
+const { fork } = require("child_process");
 
 const plan = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const MAX_MS = 120000;
+const WORKER = process.env.QA_LOADGEN_WORKER === undefined ? null : Number(process.env.QA_LOADGEN_WORKER);
+const WORKERS = Math.max(1, plan.workers || 1);
+let io = null; // the socket.io client, loaded in the workers only
 
 class Histogram {
   constructor() { this.buckets = new Float64Array(MAX_MS + 1); this.n = 0; this.max = 0; }
@@ -27,16 +36,27 @@ class Histogram {
     return MAX_MS;
   }
   summary() { return { n: this.n, p50: this.pct(0.5), p99: this.pct(0.99), max: Math.round(this.max) }; }
+  toJSON() {
+    const used = [];
+    for (let i = 0; i <= MAX_MS; i++) if (this.buckets[i]) used.push([i, this.buckets[i]]);
+    return { used, max: this.max };
+  }
+  merge(data) { for (const [i, count] of data.used) this.addMany(i, count); this.max = Math.max(this.max, data.max); }
 }
 
-const now = () => Number(process.hrtime.bigint() / 1000n) / 1000; // ms
-const stats = {
-  connectMs: null, connected: 0, refused: 0, disconnects: 0, reconnects: 0,
-  updates: 0, snapshots: 0, presence: 0,
-  votesSent: 0, votesAcked: 0, votesFailed: 0, asksSent: 0, asksAcked: 0, asksFailed: 0,
-  ack: new Histogram(), askAck: new Histogram(),
-  seen: new Histogram(), seenCross: new Histogram(), seenSame: new Histogram(),
-};
+const HISTOGRAMS = ["ack", "askAck", "seen", "seenCross", "seenSame"];
+const COUNTERS = ["connected", "refused", "disconnects", "reconnects", "updates", "snapshots", "presence",
+  "votesSent", "votesAcked", "votesFailed", "asksSent", "asksAcked", "asksFailed"];
+
+const now = () => Number(process.hrtime.bigint() / 1000n) / 1000; // ms, the machine's monotonic clock
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// A worker: its share of the phones (and, on worker 0, the moderator and the screen).
+
+const stats = { connectMs: null };
+for (const name of COUNTERS) stats[name] = 0;
+for (const name of HISTOGRAMS) stats[name] = new Histogram();
 const errors = {};
 const noteError = (code) => { errors[code] = (errors[code] || 0) + 1; };
 
@@ -46,6 +66,7 @@ const pending = new Map();   // qid -> Map(votes -> [[time, server, count]]): se
 const live = [];             // question ids phones may vote for
 const liveSet = new Set();
 let issues = [];
+let learnedVersion = 0; // every phone gets the same update: learn new questions from the first
 
 function record(time, sendInfo, server, count) {
   const ms = time - sendInfo.t;
@@ -53,9 +74,10 @@ function record(time, sendInfo, server, count) {
   (server === sendInfo.server ? stats.seenSame : stats.seenCross).addMany(ms, count);
 }
 
-function sawCount(phone, q, time) {
-  const last = phone.seen.get(q.id);
-  if (last === undefined) { phone.seen.set(q.id, q.votes); return; }
+function sawCount(phone, q, time, fromSnapshot) {
+  let last = phone.seen.get(q.id);
+  if (last === undefined && fromSnapshot) { phone.seen.set(q.id, q.votes); return; }
+  if (last === undefined) last = 0; // a question first seen in an update: every vote is new
   if (q.votes <= last) return;
   phone.seen.set(q.id, q.votes);
   const bySent = sent.get(q.id) || new Map();
@@ -72,13 +94,28 @@ function sawCount(phone, q, time) {
   }
 }
 
+// A vote was acknowledged (here or in another worker): the sightings waiting for it count now.
+function acked(qid, votes, info) {
+  let bySent = sent.get(qid);
+  if (!bySent) { bySent = new Map(); sent.set(qid, bySent); }
+  bySent.set(votes, info);
+  const waiting = pending.get(qid);
+  const list = waiting && waiting.get(votes);
+  if (list) {
+    for (const [seenAt, server, count] of list) record(seenAt, info, server, count);
+    waiting.delete(votes);
+  }
+}
+
 function learn(questions) {
   for (const q of questions) {
     if (q.status === "live" && !q.removed && !liveSet.has(q.id)) { liveSet.add(q.id); live.push(q.id); }
   }
 }
 
-function connect(i, url, token, kind, server) {
+let measuring = false;
+
+function connect(url, token, kind, server) {
   const client = { kind, server, socket: null, seen: new Map(), voted: new Set(), ready: false };
   const auth = { event: plan.code };
   if (token) auth.token = token;
@@ -92,14 +129,14 @@ function connect(i, url, token, kind, server) {
     if (!client.ready) { client.ready = true; stats.connected += 1; }
     if (!issues.length) issues = snap.issues;
     learn(snap.questions);
-    if (kind === "phone") for (const q of snap.questions) sawCount(client, q, now());
+    if (kind === "phone") for (const q of snap.questions) sawCount(client, q, now(), true);
   });
   socket.on("update", (update) => {
     stats.updates += 1;
     if (kind !== "phone") return;
     const time = now();
-    learn(update.questions);
-    for (const q of update.questions) if (!q.removed) sawCount(client, q, time);
+    if (update.version > learnedVersion) { learnedVersion = update.version; learn(update.questions); }
+    for (const q of update.questions) if (!q.removed) sawCount(client, q, time, false);
   });
   socket.on("presence", () => { stats.presence += 1; });
   socket.on("connect_error", (err) => { if (!client.ready) stats.refused += 1; noteError(String(err.message)); });
@@ -107,9 +144,6 @@ function connect(i, url, token, kind, server) {
   socket.io.on("reconnect", () => { stats.reconnects += 1; });
   return client;
 }
-
-let measuring = false;
-const clients = [];
 
 function vote(phones) {
   if (!live.length) return;
@@ -126,15 +160,8 @@ function vote(phones) {
       stats.votesAcked += 1;
       stats.ack.add(time - t);
       const info = { t, server: phone.server };
-      let bySent = sent.get(qid);
-      if (!bySent) { bySent = new Map(); sent.set(qid, bySent); }
-      bySent.set(ack.votes, info);
-      const waiting = pending.get(qid);
-      const list = waiting && waiting.get(ack.votes);
-      if (list) {
-        for (const [seenAt, server, count] of list) record(seenAt, info, server, count);
-        waiting.delete(ack.votes);
-      }
+      acked(qid, ack.votes, info);
+      process.send({ type: "acked", qid, votes: ack.votes, info });
     });
     return;
   }
@@ -148,7 +175,8 @@ function ask(phones) {
   asked += 1;
   const t = now();
   stats.asksSent += 1;
-  const payload = { issue_id: issue.id, text: `Bench question ${asked}: how would you scale this?`, client_id: `bench-${process.pid}-${asked}` };
+  const tag = `${process.pid}-${asked}`;
+  const payload = { issue_id: issue.id, text: `Bench question ${tag}: how would you scale this?`, client_id: `bench-${tag}` };
   phone.socket.timeout(60000).emit("ask", payload, (err, ack) => {
     if (err || !ack.ok) { stats.asksFailed += 1; noteError(err ? "ask timeout" : ack.error.code); return; }
     stats.asksAcked += 1;
@@ -157,98 +185,187 @@ function ask(phones) {
   });
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function progress(phase, started) {
-  const s = ((now() - started) / 1000).toFixed(0);
-  const ack = stats.ack.summary(), seen = stats.seen.summary();
-  process.stderr.write(
-    `  [${plan.label}] ${phase} ${s}s: connected ${stats.connected}/${plan.tokens.length + 2}` +
-    ` votes ${stats.votesAcked}/${stats.votesSent} asks ${stats.asksAcked}` +
-    ` updates ${stats.updates} ack p99 ${ack.p99 ?? "-"}ms seen p99 ${seen.p99 ?? "-"}ms` +
-    ` disconnects ${stats.disconnects}\n`);
+function counters() {
+  const out = { seen: stats.seen.n };
+  for (const name of COUNTERS) out[name] = stats[name];
+  return out;
 }
 
-async function main() {
+async function worker() {
+  io = require("socket.io-client").io;
   const urls = plan.urls;
-  const startConnect = now();
-  const ticker = setInterval(() => progress("connecting", startConnect), 1000);
-  clients.push(connect(-1, urls[0], plan.moderator_key, "moderator", 0));
-  clients.push(connect(-2, urls[urls.length - 1], null, "screen", urls.length - 1));
+  const clients = [];
   const phones = [];
+  const commands = [];
+  process.on("message", (message) => {
+    if (message.type === "acked") acked(message.qid, message.votes, message.info);
+    else commands.push(message);
+  });
+  const next = async (type) => {
+    for (;;) {
+      const i = commands.findIndex((c) => c.type === type);
+      if (i >= 0) return commands.splice(i, 1)[0];
+      await sleep(10);
+    }
+  };
+  const status = setInterval(() => process.send({ type: "status", counters: counters() }), 250);
+  const started = now();
+  if (WORKER === 0) {
+    clients.push(connect(urls[0], plan.moderator_key, "moderator", 0));
+    clients.push(connect(urls[urls.length - 1], null, "screen", urls.length - 1));
+  }
+  const mine = [];
+  for (let i = WORKER; i < plan.tokens.length; i += WORKERS) mine.push(i);
   let opened = 0;
-  while (opened < plan.tokens.length) {
+  const burst = Math.max(1, Math.floor(plan.burst / WORKERS));
+  while (opened < mine.length) {
     // keep at most `burst` handshakes in flight, as a hall of phones joining in a rush would
-    while (opened < plan.tokens.length && opened - stats.connected < plan.burst) {
-      const server = opened % urls.length;
-      phones.push(connect(opened, urls[server], plan.tokens[opened], "phone", server));
+    while (opened < mine.length && opened - stats.connected < burst) {
+      const server = mine[opened] % urls.length;
+      phones.push(connect(urls[server], plan.tokens[mine[opened]], "phone", server));
       clients.push(phones[phones.length - 1]);
       opened += 1;
     }
     await sleep(5);
-    if (now() - startConnect > plan.connect_timeout_s * 1000) break;
+    if (now() - started > plan.connect_timeout_s * 1000) break;
   }
-  while (stats.connected < clients.length && now() - startConnect < plan.connect_timeout_s * 1000) {
-    await sleep(20);
-  }
-  stats.connectMs = Math.round(now() - startConnect);
-  clearInterval(ticker);
-  progress("connected", startConnect);
+  while (stats.connected < clients.length && now() - started < plan.connect_timeout_s * 1000) await sleep(20);
+  process.send({ type: "connected", counters: counters() });
 
-  // seed questions to vote for
-  for (let i = 0; i < plan.seed_questions; i++) ask(phones);
+  const { count } = await next("seed");
+  for (let i = 0; i < count; i++) ask(phones);
   const seedUntil = now() + 10000;
-  while (stats.asksAcked + stats.asksFailed < plan.seed_questions && now() < seedUntil) await sleep(20);
-  await sleep(500);
+  while (stats.asksAcked + stats.asksFailed < count && now() < seedUntil) await sleep(20);
+  process.send({ type: "seeded" });
 
+  const { start } = await next("drive");
+  while (now() < start) await sleep(1);
   measuring = true;
-  const start = now();
-  const drive = setInterval(() => progress("driving", start), 1000);
+  const votesPerS = plan.votes_per_s / WORKERS, asksPerS = plan.questions_per_s / WORKERS;
   let votesDone = 0, asksDone = 0;
   while (now() - start < plan.duration_s * 1000) {
     const elapsed = (now() - start) / 1000;
-    while (votesDone < Math.floor(elapsed * plan.votes_per_s)) { vote(phones); votesDone += 1; }
-    while (asksDone < Math.floor(elapsed * plan.questions_per_s)) { ask(phones); asksDone += 1; }
+    while (votesDone < Math.floor(elapsed * votesPerS)) { vote(phones); votesDone += 1; }
+    while (asksDone < Math.floor(elapsed * asksPerS)) { ask(phones); asksDone += 1; }
     await sleep(5);
   }
-  clearInterval(drive);
-  // drain: wait until every acked vote was seen by every connected phone, or the drain timeout
+  process.send({ type: "driven", counters: counters() });
+  await next("finish");
+  measuring = false;
+  clearInterval(status);
+  const result = { counters: counters(), errors, phones: phones.length,
+    cpu_s: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    rss_mb: Math.round(process.memoryUsage().rss / 1048576) };
+  for (const name of HISTOGRAMS) result[name] = stats[name].toJSON();
+  process.send({ type: "result", result }, () => {
+    for (const c of clients) c.socket.close();
+    setTimeout(() => process.exit(0), 200);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The primary: starts the workers, keeps them in step, merges what they measured.
+
+async function primary() {
+  const children = [];
+  const latest = [];   // each worker's last counters
+  const results = [];
+  const events = [];
+  for (let i = 0; i < WORKERS; i++) {
+    const child = fork(__filename, [process.argv[2]], {
+      env: { ...process.env, QA_LOADGEN_WORKER: String(i) },
+      execArgv: process.execArgv,
+    });
+    child.on("message", (message) => {
+      if (message.type === "acked") {
+        for (const other of children) if (other !== child && other.connected) other.send(message);
+        return;
+      }
+      if (message.counters) latest[i] = message.counters;
+      if (message.type === "result") results[i] = message.result;
+      else if (message.type !== "status") events.push({ worker: i, type: message.type });
+    });
+    child.on("exit", (code) => { if (code && !results[i]) { console.error(`load generator worker ${i} failed (${code})`); process.exit(1); } });
+    children.push(child);
+  }
+  const sum = (name) => latest.reduce((total, c) => total + (c ? c[name] : 0), 0);
+  const waitFor = async (type, count) => {
+    while (events.filter((e) => e.type === type).length < count) await sleep(10);
+  };
+  const progress = (phase, started) => {
+    const s = ((now() - started) / 1000).toFixed(0);
+    process.stderr.write(
+      `  [${plan.label}] ${phase} ${s}s: connected ${sum("connected")}/${plan.tokens.length + 2}` +
+      ` votes ${sum("votesAcked")}/${sum("votesSent")} asks ${sum("asksAcked")}` +
+      ` updates ${sum("updates")} disconnects ${sum("disconnects")}\n`);
+  };
+  const startConnect = now();
+  let ticker = setInterval(() => progress("connecting", startConnect), 1000);
+  await waitFor("connected", WORKERS);
+  const connectMs = Math.round(now() - startConnect);
+  clearInterval(ticker);
+  progress("connected", startConnect);
+
+  children[0].send({ type: "seed", count: plan.seed_questions });
+  for (let i = 1; i < WORKERS; i++) children[i].send({ type: "seed", count: 0 });
+  await waitFor("seeded", WORKERS);
+  await sleep(500);
+
+  const start = now() + 100;
+  for (const child of children) child.send({ type: "drive", start });
+  ticker = setInterval(() => progress("driving", start), 1000);
+  await waitFor("driven", WORKERS);
+  clearInterval(ticker);
+  // drain: until every acked vote was seen by every connected phone, or the drain timeout
   const drainStart = now();
-  const expected = () => stats.votesAcked * phones.length;
+  const expected = () => sum("votesAcked") * plan.tokens.length;
   while (now() - drainStart < plan.drain_s * 1000 &&
-         (stats.seen.n < expected() || stats.votesAcked + stats.votesFailed < stats.votesSent)) {
+         (sum("seen") < expected() || sum("votesAcked") + sum("votesFailed") < sum("votesSent"))) {
     await sleep(50);
   }
-  measuring = false;
   progress("done", start);
+  for (const child of children) child.send({ type: "finish" });
+  while (results.filter(Boolean).length < WORKERS) await sleep(20);
+
+  const merged = {};
+  for (const name of HISTOGRAMS) {
+    merged[name] = new Histogram();
+    for (const r of results) merged[name].merge(r[name]);
+  }
+  const total = (name) => results.reduce((t, r) => t + r.counters[name], 0);
+  const errors = {};
+  for (const r of results) for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] || 0) + n;
+  const phones = results.reduce((t, r) => t + r.phones, 0);
+  const acks = total("votesAcked");
   const result = {
     label: plan.label,
-    phones: phones.length,
-    connect_ms: stats.connectMs,
-    connected: stats.connected,
-    refused: stats.refused,
-    disconnects: stats.disconnects,
-    reconnects: stats.reconnects,
-    votes_sent: stats.votesSent, votes_acked: stats.votesAcked, votes_failed: stats.votesFailed,
-    asks_sent: stats.asksSent, asks_acked: stats.asksAcked, asks_failed: stats.asksFailed,
-    vote_ack_ms: stats.ack.summary(),
-    ask_ack_ms: stats.askAck.summary(),
-    vote_seen_ms: stats.seen.summary(),
-    vote_seen_same_process_ms: stats.seenSame.summary(),
-    vote_seen_cross_process_ms: stats.seenCross.summary(),
-    vote_sightings_expected: expected(),
-    vote_sightings_missing: Math.max(0, expected() - stats.seen.n),
-    messages_delivered: stats.updates + stats.snapshots + stats.presence,
-    updates_delivered: stats.updates,
+    workers: WORKERS,
+    phones,
+    connect_ms: connectMs,
+    connected: total("connected"),
+    refused: total("refused"),
+    disconnects: total("disconnects"),
+    reconnects: total("reconnects"),
+    votes_sent: total("votesSent"), votes_acked: acks, votes_failed: total("votesFailed"),
+    asks_sent: total("asksSent"), asks_acked: total("asksAcked"), asks_failed: total("asksFailed"),
+    vote_ack_ms: merged.ack.summary(),
+    ask_ack_ms: merged.askAck.summary(),
+    vote_seen_ms: merged.seen.summary(),
+    vote_seen_same_process_ms: merged.seenSame.summary(),
+    vote_seen_cross_process_ms: merged.seenCross.summary(),
+    vote_sightings_expected: acks * phones,
+    vote_sightings_missing: Math.max(0, acks * phones - merged.seen.n),
+    messages_delivered: total("updates") + total("snapshots") + total("presence"),
+    updates_delivered: total("updates"),
     errors,
-    loadgen_cpu_s: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
-    loadgen_rss_mb: Math.round(process.memoryUsage().rss / 1048576),
+    loadgen_cpu_s: results.reduce((t, r) => t + r.cpu_s, 0) +
+      (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    loadgen_rss_mb: results.reduce((t, r) => t + r.rss_mb, 0),
   };
   process.stdout.write(JSON.stringify(result) + "\n");
-  for (const c of clients) c.socket.close();
-  setTimeout(() => process.exit(0), 200);
+  setTimeout(() => process.exit(0), 500);
 }
 
 setTimeout(() => { process.stderr.write("load generator: hard time limit reached\n"); process.exit(2); },
   (plan.connect_timeout_s + plan.duration_s + plan.drain_s + 60) * 1000).unref();
-main().catch((err) => { console.error(err); process.exit(1); });
+(WORKER === null ? primary() : worker()).catch((err) => { console.error(err); process.exit(1); });
