@@ -215,24 +215,18 @@ class Publisher:
         audience = [v for v in (audience_view(q, None) for q in rows) if v is not None]
         # an author's own view first: the audience room carries a removal at the same rev, and a
         # client keeps the first row it gets at a rev (one flush reaches a socket in order)
-        heard = []
-        for question in rows:
-            if question.participant_id and question.status not in ("live", "answered"):
-                own = audience_view(question, question.participant_id)
-                heard.append(
-                    self.emit(
-                        "update",
-                        base | {"questions": [own]},
-                        participant_room(question.participant_id),
-                    )
-                )
-        heard.append(
-            self.emit("update", base | {"questions": moderators}, moderator_room(event_id))
-        )
+        sends = [
+            (base | {"questions": [audience_view(q, author)]}, participant_room(author))
+            for q in rows
+            if (author := q.participant_id) and q.status not in ("live", "answered")
+        ]
+        sends.append((base | {"questions": moderators}, moderator_room(event_id)))
         if audience or marks.event_changed:
-            heard.append(
-                self.emit("update", base | {"questions": audience}, audience_room(event_id))
-            )
+            sends.append((base | {"questions": audience}, audience_room(event_id)))
+        # end the read before writing to thousands of sockets: a broadcast yields to other
+        # greenlets, and a database connection held across it is one a vote would wait for
+        db.session.rollback()
+        heard = [self.emit("update", payload, room) for payload, room in sends]
         self.note_receivers(event_id, marks, min(heard))
 
     def emit(self, name: str, payload: dict, room: str) -> int:
