@@ -26,7 +26,7 @@ def cli() -> None:
     """The command group."""
 
 
-GC_YOUNG_THRESHOLD = 50_000  # allocations between young collections (Python's default: 700)
+GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (Python's default: 700)
 
 
 def _serve(app, host: str, port: int) -> None:
@@ -76,7 +76,7 @@ def _tune_gc() -> None:
 
     gc.collect()
     gc.freeze()  # the app, its modules and caches: never garbage, never scanned again
-    gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 10)
+    gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
 
 
 def _raise_fd_limit(connections: int) -> None:

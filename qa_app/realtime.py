@@ -154,10 +154,17 @@ class Publisher:
     # -- the ticker ----------------------------------------------------------------------------
 
     def run(self) -> None:
-        """The ticker: flush the marks every tick, forever."""
+        """The ticker: flush the marks every tick, forever.
+
+        Ticks are kept at a fixed rate: a flush to a full hall takes a good part of a tick, and
+        sleeping a whole tick after it would make the tick that much longer.
+        """
         interval = self.tick if self.tick > 0 else 0.25  # tick 0 still retries and refreshes
+        due = time.monotonic()
         while True:
-            socketio.sleep(interval)
+            due += interval
+            socketio.sleep(max(0.0, due - time.monotonic()))
+            due = max(due, time.monotonic() - interval)  # after a long stall, do not race ahead
             try:
                 self.flush()
             except Exception:  # a failed tick must not stop the ticker

@@ -20,6 +20,7 @@ from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from wsproto.frame_protocol import FrameProtocol
 
 YIELD_EVERY = 250  # sends between two yields of a broadcast to other greenlets
+YIELD_FOR = 0.001  # seconds; a timer, so that the loop polls for I/O (sleep(0) need not)
 
 
 class FrameCache:
@@ -120,7 +121,7 @@ def install(server) -> bool:
 
     def send_eio_packet(eio_sid, eio_packet):  # what socketio.Manager.emit calls per recipient
         if next(sent) % YIELD_EVERY == 0:
-            gevent.sleep(0)  # let votes in between: a broadcast to a hall takes tens of ms
+            gevent.sleep(YIELD_FOR)  # let votes in between: a broadcast to a hall takes tens of ms
         socket = eio.sockets.get(eio_sid)
         websocket = getattr(socket, "qa_websocket", None)
         text = eio_packet.encode()  # cached by engine.io: one object for every recipient

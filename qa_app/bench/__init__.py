@@ -257,6 +257,7 @@ ROWS = [
     ("server CPU (s)", lambda r: r["server_cpu_s"]),
     ("server peak memory (MB)", lambda r: "+".join(str(m) for m in r["server_peak_mb"])),
     ("server memory per connection (KB)", lambda r: r["server_kb_per_connection"]),
+    ("load generator event-loop lag p50 / p99 (ms)", lambda r: pair(r["loadgen_lag_ms"])),
     ("load generator CPU (s)", lambda r: f"{round(r['loadgen_cpu_s'], 1)} ({r['workers']} proc.)"),
 ]
 

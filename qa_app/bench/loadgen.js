@@ -44,7 +44,7 @@ class Histogram {
   merge(data) { for (const [i, count] of data.used) this.addMany(i, count); this.max = Math.max(this.max, data.max); }
 }
 
-const HISTOGRAMS = ["ack", "askAck", "seen", "seenCross", "seenSame"];
+const HISTOGRAMS = ["ack", "askAck", "seen", "seenCross", "seenSame", "lag"];
 const COUNTERS = ["connected", "refused", "disconnects", "reconnects", "updates", "snapshots", "presence",
   "votesSent", "votesAcked", "votesFailed", "asksSent", "asksAcked", "asksFailed"];
 
@@ -241,6 +241,9 @@ async function worker() {
   const { start } = await next("drive");
   while (now() < start) await sleep(1);
   measuring = true;
+  // how late this worker's event loop runs a 10 ms timer: its own share of every latency
+  let expectedAt = now() + 10;
+  const lagTimer = setInterval(() => { const t = now(); stats.lag.add(t - expectedAt); expectedAt = t + 10; }, 10);
   const votesPerS = plan.votes_per_s / WORKERS, asksPerS = plan.questions_per_s / WORKERS;
   let votesDone = 0, asksDone = 0;
   while (now() - start < plan.duration_s * 1000) {
@@ -249,6 +252,7 @@ async function worker() {
     while (asksDone < Math.floor(elapsed * asksPerS)) { ask(phones); asksDone += 1; }
     await sleep(5);
   }
+  clearInterval(lagTimer);
   process.send({ type: "driven", counters: counters() });
   await next("finish");
   measuring = false;
@@ -350,6 +354,7 @@ async function primary() {
     asks_sent: total("asksSent"), asks_acked: total("asksAcked"), asks_failed: total("asksFailed"),
     vote_ack_ms: merged.ack.summary(),
     ask_ack_ms: merged.askAck.summary(),
+    loadgen_lag_ms: merged.lag.summary(),
     vote_seen_ms: merged.seen.summary(),
     vote_seen_same_process_ms: merged.seenSame.summary(),
     vote_seen_cross_process_ms: merged.seenCross.summary(),
