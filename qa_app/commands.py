@@ -279,6 +279,12 @@ def migrate() -> None:
 )
 @click.option("--message-queue", default=None, help="QA_MESSAGE_QUEUE of the servers (Redis URL).")
 @click.option(
+    "--compare-async-mode",
+    type=click.Choice(["gevent", "eventlet"]),
+    default=None,
+    help="Also run the coalesced workload under this async server and print the ratio.",
+)
+@click.option(
     "--loadgen-workers",
     default=2,
     show_default=True,
@@ -303,6 +309,7 @@ def bench(
     baseline,
     database_url,
     message_queue,
+    compare_async_mode,
     loadgen_workers,
     json_out,
 ) -> None:
@@ -323,14 +330,16 @@ def bench(
         database_url=database_url,
         message_queue=message_queue,
         loadgen_workers=loadgen_workers,
+        compare_async_mode=compare_async_mode,
     )
     try:
         report = benchmark.run(plan, echo=lambda text: click.echo(text, err=True))
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(benchmark.table(report["results"]))
-    if "baseline_over_coalesced" in report:
-        ratios = report["baseline_over_coalesced"]
-        click.echo("\nbaseline / coalesced: " + ", ".join(f"{k} x{v}" for k, v in ratios.items()))
+    for name, ratios in report.items():
+        if "_over_" in name:
+            title = name.replace("_over_", " / ").replace("_", " ")
+            click.echo(f"\n{title}: " + ", ".join(f"{k} x{v}" for k, v in ratios.items()))
     if json_out:
         Path(json_out).write_text(json.dumps(report, indent=2))

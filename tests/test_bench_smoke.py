@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.live
 
 
-def test_a_tiny_bench_run_reports_both_fan_out_modes(tmp_path):
+def test_a_tiny_bench_run_reports_both_fan_out_modes_and_both_servers(tmp_path):
     if shutil.which("node") is None:
         service_unavailable("Node", "no node on PATH")
     if not (ROOT / "node_modules" / "socket.io-client").is_dir():
@@ -37,6 +37,8 @@ def test_a_tiny_bench_run_reports_both_fan_out_modes(tmp_path):
             "10",
             "--questions",
             "1",
+            "--compare-async-mode",
+            "eventlet",
             "--json",
             str(out),
         ],
@@ -47,12 +49,13 @@ def test_a_tiny_bench_run_reports_both_fan_out_modes(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "vote to every phone p50 / p99 (ms)" in done.stdout
-    assert "baseline / coalesced" in done.stdout
+    assert "baseline / coalesced" in done.stdout and "eventlet / gevent" in done.stdout
     assert "driving" in done.stderr  # the progress line
     report = json.loads(out.read_text())
-    coalesced, baseline = report["results"]
-    assert (coalesced["tick_ms"], baseline["tick_ms"]) == (250, 0)
-    for result in (coalesced, baseline):
+    coalesced, baseline, eventlet = report["results"]
+    assert (coalesced["tick_ms"], baseline["tick_ms"], eventlet["tick_ms"]) == (250, 0, 250)
+    assert [r["async_mode"] for r in report["results"]] == ["gevent", "gevent", "eventlet"]
+    for result in (coalesced, baseline, eventlet):
         assert result["connected"] == 22  # 20 phones, a moderator and a screen
         assert result["disconnects"] == 0
         assert result["votes_sent"] > 0 and result["votes_acked"] == result["votes_sent"]
@@ -60,4 +63,5 @@ def test_a_tiny_bench_run_reports_both_fan_out_modes(tmp_path):
         # loaded machine, so this is not an exact count: the tool measures, it does not judge)
         assert result["vote_sightings_missing"] < result["votes_sent"] * 20
         assert result["server_cpu_s"] > 0 and result["server_peak_mb"][0] > 0
-    assert set(report["baseline_over_coalesced"]) >= {"vote_seen_p99", "messages"}
+    for ratios in (report["baseline_over_coalesced"], report["eventlet_over_gevent"]):
+        assert set(ratios) >= {"connect_s", "vote_seen_p99", "messages"}

@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 LOADGEN = Path(__file__).resolve().parent / "loadgen.js"
@@ -43,6 +43,7 @@ class Plan:
     drain_s: float = 10
     connect_timeout_s: float = 180
     loadgen_workers: int = 2
+    compare_async_mode: str | None = None  # also run the coalesced workload under this server
     extra_env: dict = field(default_factory=dict)
 
 
@@ -239,6 +240,7 @@ def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
     growth = sum(w.peak_rss_kb - b[1] for w, b in zip(watches, before, strict=True))
     result["server_kb_per_connection"] = round(growth / max(1, result["phones"] + 2), 1)
     result["tick_ms"] = tick_ms
+    result["async_mode"] = plan.async_mode
     return result
 
 
@@ -276,6 +278,7 @@ def ratio(base: dict, tick: dict) -> dict:
         return round(a / b, 2) if a and b else None
 
     return {
+        "connect_s": div(base["connect_ms"], tick["connect_ms"]),
         "vote_seen_p99": div(base["vote_seen_ms"]["p99"], tick["vote_seen_ms"]["p99"]),
         "vote_ack_p99": div(base["vote_ack_ms"]["p99"], tick["vote_ack_ms"]["p99"]),
         "messages": div(base["messages_delivered"], tick["messages_delivered"]),
@@ -286,7 +289,7 @@ def ratio(base: dict, tick: dict) -> dict:
 
 def table(results: list[dict]) -> str:
     """The results side by side, as a Markdown table."""
-    heads = [f"{r['label']} (tick {r['tick_ms']} ms)" for r in results]
+    heads = [f"{r['label']} ({r['async_mode']}, tick {r['tick_ms']} ms)" for r in results]
     lines = ["| | " + " | ".join(heads) + " |", "| --- |" + " --- |" * len(results)]
     for name, get in ROWS:
         lines.append(f"| {name} | " + " | ".join(str(get(r)) for r in results) + " |")
@@ -294,17 +297,28 @@ def table(results: list[dict]) -> str:
 
 
 def run(plan: Plan, echo=print) -> dict:
-    """Run the coalesced workload and (unless told not to) the baseline; return every figure."""
+    """Run the coalesced workload, the baseline and the other async server as asked; every figure.
+
+    The first result is always the coalesced run; the ratios divide each other run by it.
+    """
     workdir = Path(tempfile.mkdtemp(prefix="qa-bench-"))
     results = []
+    ratios = {}
     try:
         results.append(run_once(plan, "coalesced", plan.tick_ms, workdir, echo))
         if plan.baseline:
             results.append(run_once(plan, "baseline", 0, workdir, echo))
+            ratios["baseline_over_coalesced"] = ratio(results[-1], results[0])
+        if plan.compare_async_mode:
+            other = replace(plan, async_mode=plan.compare_async_mode)
+            label = f"coalesced-{plan.compare_async_mode}"
+            results.append(run_once(other, label, plan.tick_ms, workdir, echo))
+            ratios[f"{plan.compare_async_mode}_over_{plan.async_mode}"] = ratio(
+                results[-1], results[0]
+            )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report = {"plan": {k: v for k, v in plan.__dict__.items() if k != "extra_env"}}
     report["results"] = results
-    if len(results) == 2:
-        report["baseline_over_coalesced"] = ratio(results[1], results[0])
+    report.update(ratios)
     return report
