@@ -216,7 +216,7 @@ def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
             raise RuntimeError("Node (18 or later) is needed for the load generator.")
         limit = plan.connect_timeout_s + plan.duration_s + plan.drain_s + 120
         done = subprocess.run(
-            [node, "--max-old-space-size=4096", str(LOADGEN), str(plan_file)],
+            [node, "--max-old-space-size=4096", "--max-semi-space-size=64", str(LOADGEN), str(plan_file)],
             env=env | {"NODE_PATH": node_modules()},
             stdout=subprocess.PIPE,
             stderr=None,
