@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from .errors import DomainError
+from .errors import DomainError, as_busy
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,7 @@ HTTP_CODES = {
     409: "conflict",
     413: "too_large",
     429: "rate_limited",
+    503: "busy",
 }
 
 
@@ -54,5 +55,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def internal_error(exc: Exception):
+        busy = as_busy(exc)
+        if busy is not None:
+            log.warning("database busy: %s %s: %s", request.method, request.path, exc)
+            return render_error(busy.status, busy.code, busy.message)
         log.exception("request failed: %s %s", request.method, request.path)
         return render_error(500, "internal", "Something went wrong on the server; try again.")

@@ -68,3 +68,22 @@ class RateLimited(DomainError):
     """The caller is acting too often; try again shortly."""
 
     code, status = "rate_limited", 429
+
+
+class Busy(DomainError):
+    """The database could not take the request in time; nothing was written. Retry shortly."""
+
+    code, status = "busy", 503
+
+
+def as_busy(exc: Exception) -> Busy | None:
+    """A saturated database (no free pooled connection in time, SQLite locked for too long) as
+    the Busy the client retries; None for any other failure."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout) or (
+        isinstance(exc, OperationalError) and "database is locked" in str(exc)
+    ):
+        return Busy("The server is too busy right now and saved nothing; try again in a moment.")
+    return None

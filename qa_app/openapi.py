@@ -42,6 +42,7 @@ ERROR_SCHEMA = {
                         "closed",
                         "too_large",
                         "rate_limited",
+                        "busy",
                         "internal",
                     ],
                 },

@@ -13,7 +13,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 from . import domain, realtime
 from .auth import Actor, actor_for, find_event
 from .domain.views import question_view, view_for
-from .errors import DomainError, Forbidden
+from .errors import DomainError, Forbidden, as_busy
 from .extensions import db, socketio
 from .realtime import audience_room, moderator_room, participant_room
 from .schemas import AskIn, MergeIn, ModerateIn, SetIssueIn, ShowIn, SyncIn, VoteIn, parse
@@ -43,8 +43,12 @@ def acked(fn: Callable[[Actor, object], dict]) -> Callable:
             return {"ok": True} | fn(current_actor(), payload)
         except DomainError as exc:
             return failure(exc)
-        except Exception:
+        except Exception as exc:
             db.session.rollback()
+            busy = as_busy(exc)
+            if busy is not None:
+                log.warning("socket handler %s: database busy: %s", fn.__name__, exc)
+                return failure(busy)
             log.exception("socket handler %s failed", fn.__name__)
             return {
                 "ok": False,

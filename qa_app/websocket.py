@@ -61,8 +61,12 @@ class FramedWebSocket(SimpleWebSocketWSGI):
 
     def __call__(self, environ, start_response):
         """Serve the connection; its engine.io socket learns which WebSocket it has."""
-        self.app.__self__.qa_websocket = self  # app is the socket's bound websocket handler
-        return super().__call__(environ, start_response)
+        socket = self.app.__self__  # app is the engine.io socket's bound websocket handler
+        socket.qa_websocket = self
+        try:
+            return super().__call__(environ, start_response)
+        finally:
+            del socket.qa_websocket  # leave no cycle for the garbage collector
 
     def send(self, message):
         """The socket's writer: a text as its cached frame, a FrameRest as it is."""

@@ -396,3 +396,46 @@ def test_rate_limits_refuse_with_429_and_write_nothing(limited_app):
     assert [v.status_code for v in votes] == [200, 200, 200, 429]
     with limited_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Question)) == 2
+
+
+def test_a_saturated_database_answers_busy_and_writes_nothing(tmp_path):
+    from qa_app import create_app, storage
+    from qa_app.extensions import socketio
+    from tests.conftest import test_config
+
+    engine = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2}
+    config = test_config(f"sqlite:///{tmp_path / 'busy.db'}", SQLALCHEMY_ENGINE_OPTIONS=engine)
+    application = create_app(config)
+    storage.upgrade(application)
+    with application.app_context():
+        event, _ = make_event()
+        _alice, token = make_participant(event)
+        issue = event.issues[0].id
+        code = event.code
+        db.session.remove()
+    phone = socketio.test_client(application, auth={"event": code, "token": token})
+    assert phone.is_connected()
+    with application.app_context():
+        held = db.engine.connect()  # the pool's only connection, taken by someone else
+        try:
+            answer = application.test_client().post(
+                f"/api/v1/events/{code}/questions",
+                json={"issue_id": issue, "text": "Will it scale?", "client_id": "c-1"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            ack = phone.emit(
+                "ask",
+                {"issue_id": issue, "text": "Will it scale?", "client_id": "c-2"},
+                callback=True,
+            )
+        finally:
+            held.close()
+        assert answer.status_code == 503
+        assert answer.json["error"]["code"] == "busy"
+        assert "try again" in answer.json["error"]["message"]
+        assert ack["ok"] is False and ack["error"]["code"] == "busy"
+        assert db.session.scalar(select(func.count()).select_from(Question)) == 0
+        db.session.remove()
+    phone.disconnect()
+    with application.app_context():
+        db.engine.dispose()

@@ -217,7 +217,7 @@ export function clientId() {
 
 // ---------------------------------------------------------------- the connection
 
-const RETRYABLE = new Set(["internal"]);
+const RETRYABLE = new Set(["internal", "busy"]); // kept in the outbox and sent again
 
 /**
  * Connect to an event. Returns {socket, call, send, state}; `send` goes through the outbox
