@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 
-import gevent
 from engineio import packet
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from wsproto.frame_protocol import FrameProtocol
@@ -116,11 +115,14 @@ def install(server) -> bool:
     """
     eio = server.eio
     base = eio._async.get("websocket")
+    queued = getattr(server, "_send_eio_packet", None)  # python-socketio >= 5.8
     if eio.async_mode != "gevent" or not (base and issubclass(base, SimpleWebSocketWSGI)):
         return False
+    if queued is None:
+        return False
+    import gevent  # only now: an eventlet process has no business loading it
     framed = type("FramedWebSocket", (FramedWebSocket, base), {})
     eio._async = dict(eio._async, websocket=framed)  # engine.io builds each socket's from this
-    queued = server._send_eio_packet
     sent = itertools.count()
 
     def send_eio_packet(eio_sid, eio_packet):  # what socketio.Manager.emit calls per recipient

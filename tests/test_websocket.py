@@ -14,7 +14,7 @@ import requests
 import websocket
 from wsproto.frame_protocol import FrameProtocol
 
-from qa_app.websocket import FrameCache
+from qa_app.websocket import FrameCache, install
 from tests.conftest import SEED_EVENT
 from tests.live import running_server, wait_for
 
@@ -51,6 +51,16 @@ def test_the_same_text_object_is_framed_once_and_the_oldest_unused_frame_goes_fi
 
 
 VOTERS = 75
+
+
+def test_only_a_gevent_server_gets_the_frame_once_path(app):
+    from qa_app.extensions import socketio
+
+    server = socketio.server  # the test app's: the threading server
+    websocket_class = server.eio._async["websocket"]
+    assert install(server) is False
+    assert server.eio._async["websocket"] is websocket_class
+    assert "_send_eio_packet" not in vars(server)  # broadcasts go through the queues as before
 
 
 class SlowPhone:
