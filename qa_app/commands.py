@@ -80,19 +80,31 @@ def _tune_gc() -> None:
 
 
 def _raise_fd_limit(connections: int) -> None:
-    """Raise the soft open-files limit to the hard one; warn when it is below the connections."""
+    """Raise the open-files limit for connections; warn where it stays short.
+
+    Each WebSocket holds two descriptors under gevent (pywsgi's socket and simple-websocket's
+    duplicate of it), and the database pool, Redis, logs and the listener need a few more. The
+    hard limit is raised too where the process may (root, or CAP_SYS_RESOURCE).
+    """
     import resource
 
+    infinity = resource.RLIM_INFINITY
+    wanted = 2 * connections + 100
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = connections + 100  # the database pool, Redis, logs and the listener
-    if soft < wanted and soft != resource.RLIM_INFINITY:
-        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        soft = target
-    if soft < wanted:
+    if hard != infinity and hard < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+            soft = hard = wanted
+        except (ValueError, OSError):  # not allowed: make do with the hard limit
+            pass
+    if soft != infinity and soft < wanted:
+        soft = wanted if hard == infinity else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    if soft != infinity and soft < wanted:
         click.echo(
-            f"Warning: only {soft} open files allowed (ulimit -n) for {connections} connections;"
-            " raise the hard limit (LimitNOFILE= in systemd, nofile in limits.conf).",
+            f"Warning: only {soft} open files allowed (ulimit -n) for {connections} connections"
+            f" (two descriptors each, {wanted} in all); raise the hard limit (LimitNOFILE= in"
+            " systemd, nofile in limits.conf).",
             err=True,
         )
 
