@@ -36,12 +36,13 @@ def _serve(app, host: str, port: int) -> None:
     mode = app.config["QA_ASYNC_MODE"]
     limit = app.config["QA_MAX_CONNECTIONS"]
     backlog = app.config["QA_BACKLOG"]
-    _raise_fd_limit(limit)
-    _tune_gc()
-    served = app
+    served, framed = app, False
     if not app.config["QA_WS_COMPRESSION"]:
         served = websocket.without_compression(app)
-        websocket.install(socketio.server)  # frames with compression would differ per phone
+        framed = websocket.install(socketio.server)  # frames with compression would differ
+    # simple-websocket duplicates each gevent socket; qa_app's WebSocket gives the copy back
+    _raise_fd_limit(limit, per_connection=1 if framed or mode != "gevent" else 2)
+    _tune_gc()
     click.echo(
         f"Serving on http://{host}:{port} ({mode}, up to {limit} connections); "
         "press Ctrl+C to stop.",
@@ -79,17 +80,18 @@ def _tune_gc() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
 
 
-def _raise_fd_limit(connections: int) -> None:
+def _raise_fd_limit(connections: int, per_connection: int = 1) -> None:
     """Raise the open-files limit for connections; warn where it stays short.
 
-    Each WebSocket holds two descriptors under gevent (pywsgi's socket and simple-websocket's
-    duplicate of it), and the database pool, Redis, logs and the listener need a few more. The
-    hard limit is raised too where the process may (root, or CAP_SYS_RESOURCE).
+    A connection holds one descriptor, or two where simple-websocket keeps its own duplicate
+    (gevent without `qa_app.websocket`), and the database pool, Redis, logs and the listener
+    need a few more. The hard limit is raised too where the process may (root, or
+    CAP_SYS_RESOURCE).
     """
     import resource
 
     infinity = resource.RLIM_INFINITY
-    wanted = 2 * connections + 100
+    wanted = per_connection * connections + 100
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != infinity and hard < wanted:
         try:
@@ -103,8 +105,8 @@ def _raise_fd_limit(connections: int) -> None:
     if soft != infinity and soft < wanted:
         click.echo(
             f"Warning: only {soft} open files allowed (ulimit -n) for {connections} connections"
-            f" (two descriptors each, {wanted} in all); raise the hard limit (LimitNOFILE= in"
-            " systemd, nofile in limits.conf).",
+            f" ({wanted} descriptors in all); raise the hard limit (LimitNOFILE= in systemd,"
+            " nofile in limits.conf).",
             err=True,
         )
 

@@ -6,14 +6,16 @@ An `update` goes to thousands of phones as the same text. engine.io encodes a pa
 the same bytes to every socket, instead of framing it again in pure Python for every phone; and
 a broadcast writes to each idle socket at once, without waking that socket's writer greenlet
 through its queue (a busy socket, or a slow one whose kernel buffer is full, still gets the
-frame through its queue, in order). eventlet's WebSocket frames in its own way and is left as
-it is.
+frame through its queue, in order). It also gives back the duplicate that simple-websocket
+makes of each socket, so that a phone costs one open file, not two. eventlet's WebSocket frames
+in its own way and is left as it is.
 """
 
 from __future__ import annotations
 
 import itertools
 
+import simple_websocket
 from engineio import packet
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from wsproto.frame_protocol import FrameProtocol
@@ -63,9 +65,28 @@ class FramedWebSocket(SimpleWebSocketWSGI):
         socket = self.app.__self__  # app is the engine.io socket's bound websocket handler
         socket.qa_websocket = self
         try:
-            return super().__call__(environ, start_response)
+            self.ws = simple_websocket.Server(environ, **self.server_args)
+            self.use_one_descriptor(environ)
+            return self.app(self)
         finally:
             del socket.qa_websocket  # leave no cycle for the garbage collector
+
+    def use_one_descriptor(self, environ) -> None:
+        """Use the server's own socket instead of simple-websocket's duplicate of it.
+
+        Under gevent, simple-websocket duplicates the connection's socket, which doubles the
+        open files of a hall (10,000 phones would need 20,000). Its reader greenlet has not run
+        yet, so it starts on the original; the duplicate is closed.
+        """
+        wsgi_input = environ.get("wsgi.input")  # found as simple-websocket finds it
+        if not hasattr(wsgi_input, "raw"):
+            wsgi_input = getattr(wsgi_input, "rfile", None)
+        original = getattr(getattr(wsgi_input, "raw", None), "_sock", None)
+        duplicate = self.ws.sock
+        if original is None or original is duplicate:
+            return
+        self.ws.sock = original
+        duplicate.close()
 
     def send(self, message):
         """The socket's writer: a text as its cached frame, a FrameRest as it is."""

@@ -149,3 +149,32 @@ def test_a_phone_that_stops_reading_gets_every_update_whole_and_in_order(tmp_pat
         assert all(row["votes"] == VOTERS and len(row["text"]) == 1993 for row in held.values())
         wait_for(lambda: slow.ws.connected, what="the slow phone still connected")
         slow.ws.close()
+
+
+@pytest.mark.live
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_a_phone_costs_the_server_one_open_file_and_gives_it_back(tmp_path):
+    import os
+
+    import socketio
+
+    with running_server(tmp_path) as live:  # gevent
+        descriptors = f"/proc/{live.process.pid}/fd"
+        if not os.path.isdir(descriptors):
+            pytest.skip("needs /proc to count the server's open files")
+        path = tmp_path / "event.json"
+        path.write_text(json.dumps(SEED_EVENT))
+        code = live.create_event(path)["code"]
+        before = len(os.listdir(descriptors))
+        phones = []
+        for _ in range(20):
+            phone = socketio.Client(reconnection=False)
+            phone.connect(live.url, auth={"event": code}, transports=["websocket"])
+            phones.append(phone)
+        wait_for(lambda: len(os.listdir(descriptors)) - before >= 20, what="20 connections")
+        # one each: simple-websocket's duplicate of the socket is given back (a hall of 10,000
+        # would otherwise need 20,000 open files)
+        assert len(os.listdir(descriptors)) - before == 20
+        with ThreadPoolExecutor(len(phones)) as pool:  # the client takes seconds to disconnect
+            list(pool.map(lambda phone: phone.disconnect(), phones))
+        wait_for(lambda: len(os.listdir(descriptors)) == before, what="every file given back")
