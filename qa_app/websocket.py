@@ -62,11 +62,11 @@ class FramedWebSocket(SimpleWebSocketWSGI):
 
     def __call__(self, environ, start_response):
         """Serve the connection; its engine.io socket learns which WebSocket it has."""
+        self.ws = simple_websocket.Server(environ, **self.server_args)
+        self.use_one_descriptor(environ)
         socket = self.app.__self__  # app is the engine.io socket's bound websocket handler
-        socket.qa_websocket = self
+        socket.qa_websocket = self  # from now on a broadcast may write to it at once
         try:
-            self.ws = simple_websocket.Server(environ, **self.server_args)
-            self.use_one_descriptor(environ)
             return self.app(self)
         finally:
             del socket.qa_websocket  # leave no cycle for the garbage collector
@@ -116,7 +116,7 @@ class FramedWebSocket(SimpleWebSocketWSGI):
 
     def send_now(self, socket, text: str) -> bool:
         """A broadcast's write: at once if the socket is idle; False to go through its queue."""
-        if self.busy or not socket.queue.empty() or not getattr(self, "ws", None):
+        if self.busy or not socket.queue.empty():
             return False
         if not self.ws.connected or socket.closed or socket.upgrading or not socket.upgraded:
             return False

@@ -54,7 +54,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // ---------------------------------------------------------------------------------------------
 // A worker: its share of the phones (and, on worker 0, the moderator and the screen).
 
-const stats = { connectMs: null };
+const stats = {};
 for (const name of COUNTERS) stats[name] = 0;
 for (const name of HISTOGRAMS) stats[name] = new Histogram();
 const errors = {};

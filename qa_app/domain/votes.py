@@ -59,14 +59,15 @@ def vote(actor: Actor, data: VoteIn) -> VoteResult:
     participant_id = require_participant(actor)
     ratelimit.hit("vote", participant_id)
     key = {"participant_id": participant_id, "question_id": data.question_id}
+    in_event = key | {"event_id": actor.event_id}
     with change(actor.event_id) as current:
         run = db.session.execute
-        voting_open, banned = run(CAN_VOTE, key | {"event_id": actor.event_id}).one()
+        voting_open, banned = run(CAN_VOTE, in_event).one()
         if not voting_open:
             raise Closed("Voting is closed for this event.")
         if banned:
             raise Forbidden("This device may no longer ask or vote in this event.")
-        question = run(QUESTION, key | {"event_id": actor.event_id}).one_or_none()
+        question = run(QUESTION, in_event).one_or_none()
         public = question is not None and question.status in PUBLIC
         if question is None or (not public and question.participant_id != participant_id):
             raise NotFound("This event has no such question.")
