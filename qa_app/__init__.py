@@ -22,7 +22,7 @@ def create_app(config: dict | object | None = None):
     """Build the Flask app, its database, Socket.IO server and routes."""
     from flask import Flask
 
-    from . import admin, api, errorhandlers, i18n, pages, realtime, sockets, storage
+    from . import admin, api, errorhandlers, headers, hosts, i18n, pages, realtime, sockets, storage
     from . import config as settings
     from .domain import ratelimit
     from .extensions import csrf, socketio
@@ -40,11 +40,6 @@ def create_app(config: dict | object | None = None):
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.instance_secret(app.instance_path)
-    if app.config["QA_TRUSTED_PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = app.config["QA_TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     storage.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)
@@ -57,6 +52,13 @@ def create_app(config: dict | object | None = None):
         message_queue=app.config["QA_MESSAGE_QUEUE"],
         cors_allowed_origins=origins,
     )
+    hosts.init_app(app)  # wraps Socket.IO too, as does what follows
+    headers.init_app(app)
+    if app.config["QA_TRUSTED_PROXIES"]:  # outermost: everything sees the client's host and scheme
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["QA_TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     sockets.init_app()
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from dataclasses import asdict
@@ -11,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from . import agenda, domain, openapi
+from . import agenda, domain, exports, openapi
 from .auth import (
     Actor,
     actor_for,
@@ -251,21 +250,6 @@ def moderator_session(code: str):
     return jsonify({"token": moderator_session_token(event)}), 201
 
 
-EXPORT_FIELDS = [
-    "id",
-    "issue_position",
-    "issue",
-    "text",
-    "author_name",
-    "addressed_to",
-    "votes",
-    "status",
-    "merged_into",
-    "created_at",
-    "answered_at",
-]
-
-
 @route("GET", "/events/<code>/export.<fmt>", "moderator")
 def export(code: str, fmt: str):
     """Every question with issue, author, addressee, votes, status and times (csv or json)."""
@@ -276,9 +260,7 @@ def export(code: str, fmt: str):
     if fmt != "csv":
         raise NotFound("Export as .csv or .json.")
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
+    exports.write_csv(buffer, rows)
     return Response(
         "\ufeff" + buffer.getvalue(),
         mimetype="text/csv",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 import sys
@@ -228,8 +227,7 @@ def create_admin(name: str, password: str | None) -> None:
 )
 def export(code: str, fmt: str) -> None:
     """Print every question of an event (issue, author, addressee, votes, status, times)."""
-    from . import domain
-    from .api import EXPORT_FIELDS
+    from . import domain, exports
     from .auth import Actor, find_event
     from .errors import DomainError
 
@@ -248,9 +246,7 @@ def export(code: str, fmt: str) -> None:
             )
         )
         return
-    writer = csv.DictWriter(sys.stdout, fieldnames=EXPORT_FIELDS)
-    writer.writeheader()
-    writer.writerows(rows)
+    exports.write_csv(sys.stdout, rows)
 
 
 @cli.command()

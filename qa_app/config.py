@@ -60,6 +60,10 @@ class Config:
         # a whole hall may join from behind one NAT address: this only stops floods
         self.QA_JOIN_LIMIT = os.environ.get("QA_JOIN_LIMIT", "3000/minute")
         self.QA_TRUSTED_PROXIES = int(os.environ.get("QA_TRUSTED_PROXIES", "0"))
+        # none: loopback, QA_PUBLIC_URL's host and the machine's own names and addresses
+        self.QA_TRUSTED_HOSTS = _list("QA_TRUSTED_HOSTS")
+        # none: no site may frame any page; else who may frame the audience and screen pages
+        self.QA_FRAME_ANCESTORS = os.environ.get("QA_FRAME_ANCESTORS", "").replace(",", " ").split()
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _flag("QA_SECURE_COOKIES", False)

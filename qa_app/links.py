@@ -6,7 +6,8 @@ from flask import current_app, request
 
 
 def base_url() -> str:
-    """The public base URL: QA_PUBLIC_URL, else the request's host, else localhost."""
+    """The public base URL: QA_PUBLIC_URL, else the request's host (a trusted one: the host
+    guard of qa_app.hosts refuses any other before a view runs), else localhost."""
     configured = current_app.config.get("QA_PUBLIC_URL")
     if configured:
         return configured

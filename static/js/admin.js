@@ -31,7 +31,7 @@ function showCreated(data) {
 function linkRows(code, urls) {
   return h("div", { class: "links" }, ...["audience", "screen", "moderator"].map((key) => {
     const id = `new-${key}-${code}`;
-    return h("div", { class: "link" }, h("label", { for: id, class: "muted", style: "min-width:6rem;margin:0" }, t(`${key}_link`)),
+    return h("div", { class: "link" }, h("label", { for: id, class: "muted link-label" }, t(`${key}_link`)),
       h("input", { id, value: urls[key], readonly: true }),
       h("button", { type: "button", class: "small", "data-copy": id }, t("copy")));
   }));

@@ -111,7 +111,9 @@ def screenshot(page, name: str) -> Path:
     """Save a screenshot under test-artifacts/screenshots/ for a person to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.wait_for_function("document.getAnimations().length === 0")  # not mid-fade
+    # not mid-fade; a function, since Playwright polls an expression with eval(), which the
+    # pages' Content-Security-Policy refuses
+    page.wait_for_function("() => document.getAnimations().length === 0")
     page.screenshot(path=str(path))
     return path
 
