@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from dataclasses import asdict
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.routing import IntegerConverter
 from wtforms import ValidationError
 
 from . import agenda, domain, openapi
@@ -26,6 +29,7 @@ from .extensions import csrf, db
 from .links import event_links
 from .models import Event, Question
 from .schemas import (
+    MAX_INT,
     AskIn,
     EventIn,
     JoinIn,
@@ -40,6 +44,20 @@ from .schemas import (
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>`: an id the database can hold (1 to 2^31-1); any other number is a 404, for
+    every method (a converter's ValidationError would make some of them a 405)."""
+
+    def to_python(self, value: str) -> int:
+        """The id, or NotFound before a number too large for the database reaches SQL."""
+        if len(value) > len(str(MAX_INT)) or not 1 <= int(value) <= MAX_INT:
+            raise HTTPNotFound(f"Nothing has the id {value[:20]}: ids run from 1 to {MAX_INT}.")
+        return int(value)
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
 
 
 def route(method: str, path: str, who: str, body=None, body_type="application/json", success=200):
@@ -97,11 +115,19 @@ def actor_of_question(question_id: int) -> Actor:
 
 
 def json_body() -> object:
-    """The JSON request body, or Invalid."""
-    data = request.get_json(silent=True)
-    if data is None and request.content_length:
+    """The JSON request body (None if there is none), or Invalid saying why it cannot be read:
+    the one place where a body is parsed, so no malformed or too deep body becomes a 500."""
+    data = request.get_data(cache=True)
+    if not data:
+        return None
+    if not request.is_json:
         raise Invalid("The body must be JSON (Content-Type: application/json).")
-    return data
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise Invalid("The JSON body is nested too deeply.") from None
+    except ValueError as exc:
+        raise Invalid(f"The body is not valid JSON: {exc}.") from None
 
 
 def require_admin() -> None:
@@ -174,13 +200,13 @@ def _vote(question_id: int, up: bool):
     return jsonify(asdict(domain.vote(actor, VoteIn(question_id=question_id, up=up))))
 
 
-@route("PUT", "/questions/<int:question_id>/vote", "participant")
+@route("PUT", "/questions/<id:question_id>/vote", "participant")
 def vote(question_id: int):
     """Vote for a question (idempotent)."""
     return _vote(question_id, True)
 
 
-@route("DELETE", "/questions/<int:question_id>/vote", "participant")
+@route("DELETE", "/questions/<id:question_id>/vote", "participant")
 def unvote(question_id: int):
     """Take a vote back (idempotent)."""
     return _vote(question_id, False)
@@ -195,7 +221,7 @@ def with_id(body: object, **values) -> dict:
     return {**body, **values}
 
 
-@route("PATCH", "/questions/<int:question_id>", "moderator", body=ModerateIn)
+@route("PATCH", "/questions/<id:question_id>", "moderator", body=ModerateIn)
 def moderate(question_id: int):
     """Approve, dismiss, mark answered, edit or move a question (as `moderate`)."""
     actor = actor_of_question(question_id)
@@ -203,7 +229,7 @@ def moderate(question_id: int):
     return jsonify({"question": question_view(domain.moderate(actor, data))})
 
 
-@route("POST", "/questions/<int:question_id>/merge", "moderator", body=MergeIn)
+@route("POST", "/questions/<id:question_id>/merge", "moderator", body=MergeIn)
 def merge(question_id: int):
     """Merge a question into another (as `merge`); returns the target."""
     actor = actor_of_question(question_id)
