@@ -34,6 +34,8 @@ from .schemas import (
     EventIn,
     JoinIn,
     MergeIn,
+    MergeInto,
+    ModerateChange,
     ModerateIn,
     SetIssueIn,
     SettingsIn,
@@ -60,13 +62,14 @@ class IdConverter(IntegerConverter):
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
 
 
-def route(method: str, path: str, who: str, body=None, body_type="application/json", success=200):
-    """Register a view on the blueprint and document it in the OpenAPI document."""
+def route(method: str, path: str, who: str, body=None, **documented):
+    """Register a view on the blueprint and document it in the OpenAPI document (`documented`:
+    the other fields of openapi.Operation)."""
 
     def decorator(fn: Callable) -> Callable:
         summary = (fn.__doc__ or "").strip().splitlines()[0]
         openapi.document(
-            openapi.Operation(method, bp.url_prefix + path, summary, who, body, body_type, success)
+            openapi.Operation(method, bp.url_prefix + path, summary, who, body, **documented)
         )
         bp.add_url_rule(path, fn.__name__, fn, methods=[method])
         return fn
@@ -158,7 +161,14 @@ def create_event():
     return created(*domain.create_event(data))
 
 
-@route("POST", "/events/import", "admin", body_type="text/plain", success=201)
+@route(
+    "POST",
+    "/events/import",
+    "admin",
+    body_type="text/plain",
+    success=(201, 200),
+    query={"dry_run": {"type": "string", "enum": ["1", "true", "0", "false"]}},
+)
 def import_event():
     """Create an event from pasted programme text; ?dry_run=1 returns the parse only."""
     require_admin()
@@ -177,7 +187,9 @@ def get_event(code: str):
     return jsonify(domain.snapshot(actor_of(event)))
 
 
-@route("POST", "/events/<code>/participants", "anyone", body=JoinIn, success=201)
+@route(
+    "POST", "/events/<code>/participants", "anyone", body=JoinIn, body_required=False, success=201
+)
 def join(code: str):
     """Join an event as a new participant: returns its id and token (shown once)."""
     event = find_event(code)
@@ -221,7 +233,7 @@ def with_id(body: object, **values) -> dict:
     return {**body, **values}
 
 
-@route("PATCH", "/questions/<id:question_id>", "moderator", body=ModerateIn)
+@route("PATCH", "/questions/<id:question_id>", "moderator", body=ModerateChange)
 def moderate(question_id: int):
     """Approve, dismiss, mark answered, edit or move a question (as `moderate`)."""
     actor = actor_of_question(question_id)
@@ -229,7 +241,7 @@ def moderate(question_id: int):
     return jsonify({"question": question_view(domain.moderate(actor, data))})
 
 
-@route("POST", "/questions/<id:question_id>/merge", "moderator", body=MergeIn)
+@route("POST", "/questions/<id:question_id>/merge", "moderator", body=MergeInto)
 def merge(question_id: int):
     """Merge a question into another (as `merge`); returns the target."""
     actor = actor_of_question(question_id)
@@ -292,7 +304,12 @@ EXPORT_FIELDS = [
 ]
 
 
-@route("GET", "/events/<code>/export.<fmt>", "moderator")
+@route(
+    "GET",
+    "/events/<code>/export.<fmt>",
+    "moderator",
+    params={"fmt": {"type": "string", "enum": ["csv", "json"]}},
+)
 def export(code: str, fmt: str):
     """Every question with issue, author, addressee, votes, status and times (csv or json)."""
     event = find_event(code)

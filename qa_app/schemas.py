@@ -116,20 +116,30 @@ class VoteIn(Payload):
     up: bool
 
 
-class ModerateIn(Payload):
-    """The `moderate` event and PATCH /questions/<id> (question_id from the path there)."""
+class ModerateChange(Payload):
+    """The body of PATCH /questions/<id>: the change (the question's id is the path's)."""
 
-    question_id: Id
     status: Status | None = None
     text: Text | None = None
     issue_id: Id | None = None
 
 
-class MergeIn(Payload):
-    """The `merge` event and POST /questions/<id>/merge."""
+class ModerateIn(ModerateChange):
+    """The `moderate` event, and PATCH /questions/<id> with the id of its path."""
 
     question_id: Id
+
+
+class MergeInto(Payload):
+    """The body of POST /questions/<id>/merge: the question to merge into."""
+
     into: Id
+
+
+class MergeIn(MergeInto):
+    """The `merge` event, and POST /questions/<id>/merge with the id of its path."""
+
+    question_id: Id
 
 
 class ShowIn(Payload):
