@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from dataclasses import asdict
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.routing import IntegerConverter
 from wtforms import ValidationError
 
 from . import agenda, domain, exports, openapi
@@ -25,10 +28,13 @@ from .extensions import csrf, db
 from .links import event_links
 from .models import Event, Question
 from .schemas import (
+    MAX_INT,
     AskIn,
     EventIn,
     JoinIn,
     MergeIn,
+    MergeInto,
+    ModerateChange,
     ModerateIn,
     SetIssueIn,
     SettingsIn,
@@ -41,13 +47,28 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 
 
-def route(method: str, path: str, who: str, body=None, body_type="application/json", success=200):
-    """Register a view on the blueprint and document it in the OpenAPI document."""
+class IdConverter(IntegerConverter):
+    """`<id:name>`: an id the database can hold (1 to 2^31-1); any other number is a 404, for
+    every method (a converter's ValidationError would make some of them a 405)."""
+
+    def to_python(self, value: str) -> int:
+        """The id, or NotFound before a number too large for the database reaches SQL."""
+        if len(value) > len(str(MAX_INT)) or not 1 <= int(value) <= MAX_INT:
+            raise HTTPNotFound(f"Nothing has the id {value[:20]}: ids run from 1 to {MAX_INT}.")
+        return int(value)
+
+
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("id", IdConverter))
+
+
+def route(method: str, path: str, who: str, body=None, **documented):
+    """Register a view on the blueprint and document it in the OpenAPI document (`documented`:
+    the other fields of openapi.Operation)."""
 
     def decorator(fn: Callable) -> Callable:
         summary = (fn.__doc__ or "").strip().splitlines()[0]
         openapi.document(
-            openapi.Operation(method, bp.url_prefix + path, summary, who, body, body_type, success)
+            openapi.Operation(method, bp.url_prefix + path, summary, who, body, **documented)
         )
         bp.add_url_rule(path, fn.__name__, fn, methods=[method])
         return fn
@@ -96,11 +117,19 @@ def actor_of_question(question_id: int) -> Actor:
 
 
 def json_body() -> object:
-    """The JSON request body, or Invalid."""
-    data = request.get_json(silent=True)
-    if data is None and request.content_length:
+    """The JSON request body (None if there is none), or Invalid saying why it cannot be read:
+    the one place where a body is parsed, so no malformed or too deep body becomes a 500."""
+    data = request.get_data(cache=True)
+    if not data:
+        return None
+    if not request.is_json:
         raise Invalid("The body must be JSON (Content-Type: application/json).")
-    return data
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise Invalid("The JSON body is nested too deeply.") from None
+    except ValueError as exc:
+        raise Invalid(f"The body is not valid JSON: {exc}.") from None
 
 
 def require_admin() -> None:
@@ -131,7 +160,14 @@ def create_event():
     return created(*domain.create_event(data))
 
 
-@route("POST", "/events/import", "admin", body_type="text/plain", success=201)
+@route(
+    "POST",
+    "/events/import",
+    "admin",
+    body_type="text/plain",
+    success=(201, 200),
+    query={"dry_run": {"type": "string", "enum": ["1", "true", "0", "false"]}},
+)
 def import_event():
     """Create an event from pasted programme text; ?dry_run=1 returns the parse only."""
     require_admin()
@@ -150,7 +186,9 @@ def get_event(code: str):
     return jsonify(domain.snapshot(actor_of(event)))
 
 
-@route("POST", "/events/<code>/participants", "anyone", body=JoinIn, success=201)
+@route(
+    "POST", "/events/<code>/participants", "anyone", body=JoinIn, body_required=False, success=201
+)
 def join(code: str):
     """Join an event as a new participant: returns its id and token (shown once)."""
     event = find_event(code)
@@ -173,13 +211,13 @@ def _vote(question_id: int, up: bool):
     return jsonify(asdict(domain.vote(actor, VoteIn(question_id=question_id, up=up))))
 
 
-@route("PUT", "/questions/<int:question_id>/vote", "participant")
+@route("PUT", "/questions/<id:question_id>/vote", "participant")
 def vote(question_id: int):
     """Vote for a question (idempotent)."""
     return _vote(question_id, True)
 
 
-@route("DELETE", "/questions/<int:question_id>/vote", "participant")
+@route("DELETE", "/questions/<id:question_id>/vote", "participant")
 def unvote(question_id: int):
     """Take a vote back (idempotent)."""
     return _vote(question_id, False)
@@ -194,7 +232,7 @@ def with_id(body: object, **values) -> dict:
     return {**body, **values}
 
 
-@route("PATCH", "/questions/<int:question_id>", "moderator", body=ModerateIn)
+@route("PATCH", "/questions/<id:question_id>", "moderator", body=ModerateChange)
 def moderate(question_id: int):
     """Approve, dismiss, mark answered, edit or move a question (as `moderate`)."""
     actor = actor_of_question(question_id)
@@ -202,7 +240,7 @@ def moderate(question_id: int):
     return jsonify({"question": question_view(domain.moderate(actor, data))})
 
 
-@route("POST", "/questions/<int:question_id>/merge", "moderator", body=MergeIn)
+@route("POST", "/questions/<id:question_id>/merge", "moderator", body=MergeInto)
 def merge(question_id: int):
     """Merge a question into another (as `merge`); returns the target."""
     actor = actor_of_question(question_id)
@@ -250,7 +288,12 @@ def moderator_session(code: str):
     return jsonify({"token": moderator_session_token(event)}), 201
 
 
-@route("GET", "/events/<code>/export.<fmt>", "moderator")
+@route(
+    "GET",
+    "/events/<code>/export.<fmt>",
+    "moderator",
+    params={"fmt": {"type": "string", "enum": ["csv", "json"]}},
+)
 def export(code: str, fmt: str):
     """Every question with issue, author, addressee, votes, status and times (csv or json)."""
     event = find_event(code)

@@ -71,10 +71,13 @@ def moderator_session_token(event: Event) -> str:
 
 
 def find_event(code: str) -> Event:
-    """The event with this join code, or NotFound."""
-    event = db.session.scalar(db.select(Event).filter_by(code=normalise_code(code)))
+    """The event with this join code, or NotFound (junk such as a NUL byte is not looked up)."""
+    wanted = normalise_code(code)
+    event = None
+    if wanted.isascii() and wanted.isalnum():
+        event = db.session.scalar(db.select(Event).filter_by(code=wanted))
     if event is None:
-        raise NotFound(f"No event has the code {normalise_code(code)!r}.")
+        raise NotFound(f"No event has the code {wanted!r}.")
     return event
 
 

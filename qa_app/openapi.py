@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
+
+from .errorhandlers import HTTP_CODES
+from .errors import DomainError
+from .schemas import Id
 
 
 @dataclass(frozen=True)
@@ -18,40 +22,54 @@ class Operation:
     who: str
     body: type[BaseModel] | None = None
     body_type: str = "application/json"
-    success: int = 200
+    success: int | tuple[int, ...] = 200
+    body_required: bool = True
+    query: dict[str, dict] = field(default_factory=dict)
+    params: dict[str, dict] = field(default_factory=dict)
 
 
 OPERATIONS: list[Operation] = []
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {
-                    "type": "string",
-                    "enum": [
-                        "invalid",
-                        "unauthorized",
-                        "forbidden",
-                        "not_found",
-                        "conflict",
-                        "closed",
-                        "too_large",
-                        "rate_limited",
-                        "busy",
-                        "internal",
-                    ],
-                },
-                "message": {"type": "string"},
-                "details": {},
-            },
-        }
-    },
+# The schema of a path parameter, by its URL converter (`<id:question_id>`); others are strings.
+CONVERTERS = {"id": TypeAdapter(Id).json_schema()}
+
+# Who may call an operation, as OpenAPI security requirements (any one of them will do): the
+# admin's session cookie needs its CSRF token on every change.
+SECURITY = {
+    "anyone": [{}, {"bearer": []}, {"cookie": []}],
+    "participant": [{"bearer": []}],
+    "moderator": [{"bearer": []}, {"cookie": [], "csrf": []}],
+    "admin": [{"cookie": [], "csrf": []}],
 }
+
+
+def error_codes() -> list[str]:
+    """Every `code` an error can carry: the domain's, the HTTP errors', and `internal`."""
+    codes, pending = set(HTTP_CODES.values()) | {"internal", "error"}, [DomainError]
+    while pending:
+        cls = pending.pop()
+        codes.add(cls.code)
+        pending += cls.__subclasses__()
+    return sorted(codes)
+
+
+def error_schema() -> dict:
+    """The one error shape of every refusal."""
+    return {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "enum": error_codes()},
+                    "message": {"type": "string"},
+                    "details": {},
+                },
+            }
+        },
+    }
 
 
 def document(op: Operation) -> None:
@@ -60,38 +78,62 @@ def document(op: Operation) -> None:
 
 
 def _path(flask_path: str) -> str:
-    """Flask's <int:id> becomes OpenAPI's {id}."""
+    """Flask's <id:question_id> becomes OpenAPI's {question_id}."""
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", flask_path)
+
+
+def _parameters(op: Operation) -> list[dict]:
+    """The path parameters (typed by their converter) and the query parameters."""
+    params = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": op.params.get(name) or CONVERTERS.get(converter, {"type": "string"}),
+        }
+        for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", op.path)
+    ]
+    params += [
+        {"name": name, "in": "query", "required": False, "schema": schema}
+        for name, schema in op.query.items()
+    ]
+    return params
+
+
+def _request_body(op: Operation, schemas: dict) -> dict | None:
+    """The request body object, registering its model among the component schemas."""
+    if op.body is not None:
+        schemas[op.body.__name__] = op.body
+        schema = {"$ref": f"#/components/schemas/{op.body.__name__}"}
+    elif op.body_type == "text/plain":
+        schema = {"type": "string"}
+    else:
+        return None
+    return {"required": op.body_required, "content": {op.body_type: {"schema": schema}}}
 
 
 def _operation(op: Operation, schemas: dict) -> dict:
     """One operation object."""
-    params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in re.findall(r"{(\w+)}", _path(op.path))
-    ]
+    successes = op.success if isinstance(op.success, tuple) else (op.success,)
+    security = SECURITY[op.who]
+    if op.method == "GET":
+        security = [{k: v for k, v in option.items() if k != "csrf"} for option in security]
     item = {
         "summary": op.summary,
         "description": f"Who: {op.who}.",
-        "parameters": params,
-        "security": [{"bearer": []}, {"cookie": []}],
+        "parameters": _parameters(op),
+        "security": security,
         "responses": {
-            str(op.success): {"description": "Success"},
+            **{str(status): {"description": "Success"} for status in successes},
             "default": {
                 "description": "An error",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             },
         },
     }
-    if op.body is not None:
-        schemas[op.body.__name__] = op.body
-        ref = {"$ref": f"#/components/schemas/{op.body.__name__}"}
-        item["requestBody"] = {"required": True, "content": {op.body_type: {"schema": ref}}}
-    elif op.body_type == "text/plain":
-        item["requestBody"] = {
-            "required": True,
-            "content": {"text/plain": {"schema": {"type": "string"}}},
-        }
+    body = _request_body(op, schemas)
+    if body is not None:
+        item["requestBody"] = body
     return item
 
 
@@ -101,7 +143,7 @@ def build(version: str) -> dict:
     paths: dict[str, dict] = {}
     for op in OPERATIONS:
         paths.setdefault(_path(op.path), {})[op.method.lower()] = _operation(op, models)
-    components = {"Error": ERROR_SCHEMA}
+    components = {"Error": error_schema()}
     for name, model in models.items():
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(schema.pop("$defs", {}))
@@ -111,7 +153,8 @@ def build(version: str) -> dict:
         "info": {
             "title": "qa_app API",
             "version": version,
-            "description": "The JSON API of qa_app. The Socket.IO protocol is in DESIGN.md.",
+            "description": "The JSON API of qa_app; docs/protocol.md describes it with the "
+            "Socket.IO protocol.",
         },
         "paths": paths,
         "components": {
@@ -126,7 +169,13 @@ def build(version: str) -> dict:
                     "type": "apiKey",
                     "in": "cookie",
                     "name": "session",
-                    "description": "The admin's login session (send X-CSRFToken).",
+                    "description": "The admin's login session.",
+                },
+                "csrf": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRFToken",
+                    "description": "The CSRF token of the admin's pages, on every change.",
                 },
             },
         },

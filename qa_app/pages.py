@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import (
     Blueprint,
     current_app,
@@ -38,10 +40,13 @@ def home():
 
 
 def _canonical(event, endpoint: str, code: str):
-    """Redirect a lower-case or padded code to the canonical URL (keeping ?lang=)."""
+    """Redirect a lower-case or padded code to the canonical URL (keeping the query string,
+    as a query string: url_for would read ?_method=, ?_scheme= or ?_anchor= as its options)."""
     if event.code == code:
         return None
-    return redirect(url_for(endpoint, code=event.code, **request.args))
+    url = url_for(endpoint, code=event.code)
+    query = urlencode(list(request.args.items(multi=True)))
+    return redirect(f"{url}?{query}" if query else url)
 
 
 @bp.get("/e/<code>")

@@ -2,17 +2,94 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic_core import PydanticCustomError
 
 from .errors import Invalid
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+# Ids and versions are INTEGER columns: PostgreSQL's INTEGER is signed 32-bit, so a larger
+# number can name nothing and must be refused here, before it reaches SQL.
+MAX_INT = 2**31 - 1
+
+# Characters that draw nothing: format characters (zero-width space and joiners, BOM, bidi
+# marks, embeddings and isolates, word joiner, soft hyphen, tags), controls, separators and
+# combining marks with no letter to sit on; plus the few letters and symbols that Unicode
+# draws as blanks (Hangul fillers, the blank braille pattern).
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+LINE_BREAKS = frozenset("\t\n\r")
+
+
+def _controls(multiline: bool):
+    """A validator refusing control characters: NUL (PostgreSQL cannot store it) and the rest
+    (no reader wants them), except tab and line breaks in multi-line texts."""
+    allowed = LINE_BREAKS if multiline else frozenset()
+
+    def check(value: str) -> str:
+        for char in value:
+            if unicodedata.category(char) == "Cc" and char not in allowed:
+                raise PydanticCustomError(
+                    "control_character",
+                    "contains the control character U+{code}; remove it",
+                    {"code": f"{ord(char):04X}"},
+                )
+        return value
+
+    return AfterValidator(check)
+
+
+def _draws(char: str) -> bool:
+    """Whether a character shows something on its own."""
+    return unicodedata.category(char) not in INVISIBLE_CATEGORIES and char not in BLANK_CHARACTERS
+
+
+def _visible(what: str):
+    """A validator refusing text that draws nothing (empty, or only invisible characters)."""
+
+    def check(value: str) -> str:
+        if not any(map(_draws, value)):
+            raise PydanticCustomError("empty", f"the {what} is empty")
+        return value
+
+    return AfterValidator(check)
+
+
+def _text(max_length: int, *, what: str | None, multiline: bool = False, strip: bool = True):
+    """A string type: stripped, at most max_length, no control characters, and (when `what`
+    names it) required to show something (documented with minLength 1)."""
+    parts: list = [
+        StringConstraints(strip_whitespace=strip, max_length=max_length),
+        _controls(multiline),
+    ]
+    if what is not None:
+        parts += [_visible(what), Field(json_schema_extra={"minLength": 1})]
+    return Annotated[str, *parts]
+
+
+Text = _text(5000, what="question", multiline=True)
+Name = _text(80, what="name")
 ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
-Id = Annotated[int, Field(ge=1, le=2**62)]
+Id = Annotated[int, Field(ge=1, le=MAX_INT)]
+Version = Annotated[int, Field(ge=0, le=MAX_INT)]
+VERSION = TypeAdapter(Version)
+Title = _text(300, what="title")
+IssueTitle = _text(2000, what="title")
+SpeakerName = _text(200, what="name")
+Affiliation = _text(2000, what=None, multiline=True)
+Venue = _text(300, what=None)
+Description = _text(20000, what=None, multiline=True, strip=False)
 Status = Literal["pending", "live", "answered", "dismissed"]
 
 
@@ -39,20 +116,30 @@ class VoteIn(Payload):
     up: bool
 
 
-class ModerateIn(Payload):
-    """The `moderate` event and PATCH /questions/<id> (question_id from the path there)."""
+class ModerateChange(Payload):
+    """The body of PATCH /questions/<id>: the change (the question's id is the path's)."""
 
-    question_id: Id
     status: Status | None = None
     text: Text | None = None
     issue_id: Id | None = None
 
 
-class MergeIn(Payload):
-    """The `merge` event and POST /questions/<id>/merge."""
+class ModerateIn(ModerateChange):
+    """The `moderate` event, and PATCH /questions/<id> with the id of its path."""
 
     question_id: Id
+
+
+class MergeInto(Payload):
+    """The body of POST /questions/<id>/merge: the question to merge into."""
+
     into: Id
+
+
+class MergeIn(MergeInto):
+    """The `merge` event, and POST /questions/<id>/merge with the id of its path."""
+
+    question_id: Id
 
 
 class ShowIn(Payload):
@@ -70,17 +157,23 @@ class SetIssueIn(Payload):
 class SyncIn(Payload):
     """The `sync` event."""
 
-    since: Annotated[int, Field(ge=0)] = 0
+    since: Version = 0
+
+
+def connect_since(value: object) -> int:
+    """The `since` of a connection's auth; anything but a valid version means a full snapshot."""
+    try:
+        return VERSION.validate_python(value, strict=True)
+    except ValidationError:
+        return 0
 
 
 class SpeakerIn(Payload):
     """A moderator or panelist of a new event."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: SpeakerName
     role: Literal["moderator", "panelist"] = "panelist"
-    affiliation: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None
-    ) = None
+    affiliation: Affiliation | None = None
 
 
 class SettingsIn(Payload):
@@ -93,18 +186,15 @@ class SettingsIn(Payload):
     max_question_length: Annotated[int, Field(ge=20, le=2000)] | None = None
 
 
-IssueTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-
-
 class EventIn(BaseModel):
     """POST /api/v1/events: a new event with its issues and speakers."""
 
     model_config = ConfigDict(extra="forbid")
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    title: Title
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    venue: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
-    description: Annotated[str, StringConstraints(max_length=20000)] | None = None
+    venue: Venue | None = None
+    description: Description | None = None
     language: Literal["en", "ru"] = "en"
     issues: Annotated[list[IssueTitle], Field(min_length=1, max_length=50)]
     speakers: Annotated[list[SpeakerIn], Field(max_length=200)] = []

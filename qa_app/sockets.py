@@ -13,10 +13,20 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 from . import domain, realtime
 from .auth import Actor, actor_for, find_event
 from .domain.views import question_view, view_for
-from .errors import DomainError, Forbidden, as_busy
+from .errors import DomainError, Forbidden, Invalid, as_busy
 from .extensions import db, socketio
 from .realtime import audience_room, moderator_room, participant_room
-from .schemas import AskIn, MergeIn, ModerateIn, SetIssueIn, ShowIn, SyncIn, VoteIn, parse
+from .schemas import (
+    AskIn,
+    MergeIn,
+    ModerateIn,
+    SetIssueIn,
+    ShowIn,
+    SyncIn,
+    VoteIn,
+    connect_since,
+    parse,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +48,10 @@ def acked(fn: Callable[[Actor, object], dict]) -> Callable:
     """Wrap a handler: one actor, one validated call, one ack; nothing escapes."""
 
     @wraps(fn)
-    def handler(payload: object = None) -> dict:
+    def handler(payload: object = None, *extra: object) -> dict:
         try:
+            if extra:
+                raise Invalid("Send one payload object (and an acknowledgement callback).")
             return {"ok": True} | fn(current_actor(), payload)
         except DomainError as exc:
             return failure(exc)
@@ -82,9 +94,7 @@ def on_connect(auth: object = None) -> None:
         join_room(audience_room(actor.event_id))
     if actor.participant_id is not None:
         join_room(participant_room(actor.participant_id))
-    since = auth.get("since")
-    since = since if isinstance(since, int) and since >= 0 else 0
-    emit("snapshot", domain.sync(actor, since))
+    emit("snapshot", domain.sync(actor, connect_since(auth.get("since"))))
     db.session.rollback()
     realtime.presence_changed(actor.event_id)
 
@@ -143,6 +153,12 @@ def on_sync(actor: Actor, payload: object) -> dict:
     return data
 
 
+def on_unknown(event: object, *args: object) -> dict:
+    """Any other event: refused through its ack, so a client waiting for one is not left hanging."""
+    known = ", ".join(HANDLERS)
+    return failure(Invalid(f"Unknown event {str(event)[:64]!r}; the events are {known}."))
+
+
 HANDLERS = {
     "ask": on_ask,
     "vote": on_vote,
@@ -160,3 +176,4 @@ def init_app() -> None:
     socketio.on_event("disconnect", on_disconnect)
     for name, handler in HANDLERS.items():
         socketio.on_event(name, handler)
+    socketio.on_event("*", on_unknown)

@@ -335,7 +335,7 @@ def test_openapi_document_lists_every_route_and_schema(client):
             "export.json", "export.{fmt}"
         )
         assert method.lower() in paths[template], (method, template)
-    assert {"AskIn", "ModerateIn", "EventIn", "Error"} <= set(doc["components"]["schemas"])
+    assert {"AskIn", "ModerateChange", "EventIn", "Error"} <= set(doc["components"]["schemas"])
     ask = paths["/api/v1/events/{code}/questions"]["post"]
     assert ask["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/AskIn"
