@@ -8,9 +8,9 @@ When the message queue fails, nothing is lost and no write fails: python-socketi
 emit to this process's own clients before it publishes, so they keep receiving what is changed
 through this process. What reached no other process (the publish failed, or fewer processes
 heard it than before, e.g. while one re-subscribes after a Redis restart) is held; while the
-queue is down, flushes reach this process's clients only and make no Redis call at all. The held
-marks are sent again, once, when every process listens again (checked every tick, or every
-QUEUE_RECHECK_S while Redis does not answer). Clients apply rows by `rev`, so a repeated row is
+queue is down, flushes reach this process's clients only and make no Redis call at all (a
+background task tries it every QUEUE_RECHECK_S). The held marks are sent again, once, when every
+process listens again (checked every tick). Clients apply rows by `rev`, so a repeated row is
 harmless.
 """
 
@@ -109,7 +109,6 @@ class Publisher:
         self.lock = threading.Lock()
         self.ticker_started = False
         self.queue_down = False
-        self.queue_checked = 0.0
         self.receivers = Receivers()
         self.presence_store = PresenceStore.from_app(app)
         self.presence_refreshed = 0.0
@@ -256,10 +255,30 @@ class Publisher:
         socketio.emit(name, payload, to=room)
         heard = HEARD.count
         if heard is None:
-            log.error("the message queue is unavailable; holding updates until it is back")
-            self.queue_down = True
-            self.queue_checked = time.monotonic()
+            self.queue_lost()
         return heard
+
+    def queue_lost(self) -> None:
+        """The message queue failed: flush to this process's clients only until it answers."""
+        with self.lock:
+            if self.queue_down:
+                return
+            self.queue_down = True
+        log.error("the message queue is unavailable; holding updates until it is back")
+        socketio.start_background_task(self.watch_queue)
+
+    def watch_queue(self) -> None:
+        """Try the queue every QUEUE_RECHECK_S until it answers (off the ticker: against a Redis
+        that hangs, each try waits its timeout)."""
+        while True:
+            socketio.sleep(QUEUE_RECHECK_S)
+            try:
+                self.presence_store.listeners(socketio.server.manager.channel)
+                break
+            except Exception:
+                continue
+        log.warning("the message queue is back; holding updates until every process listens")
+        self.queue_down = False
 
     def note_receivers(self, event_id: int, marks: Marks, heard: int | None) -> None:
         """Hold marks heard by fewer processes than before; send the held ones once all listen."""
@@ -280,19 +299,13 @@ class Publisher:
 
     def release_held(self) -> None:
         """Re-send held marks once every process that listened before listens again."""
-        if not self.held:
-            return
-        now = time.monotonic()
-        if self.queue_down and now - self.queue_checked < QUEUE_RECHECK_S:
+        if not self.held or self.queue_down:
             return
         try:
             count = self.presence_store.listeners(socketio.server.manager.channel)
-        except Exception:  # the queue is still down: keep holding
-            self.queue_checked = now
+        except Exception:  # the queue is down again: keep holding
+            self.queue_lost()
             return
-        if self.queue_down:
-            log.warning("the message queue is back; holding updates until every process listens")
-            self.queue_down = False
         with self.lock:
             if not self.receivers.heard_by(count, time.monotonic()):
                 return

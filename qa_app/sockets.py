@@ -84,7 +84,7 @@ def on_connect(auth: object = None) -> None:
         join_room(participant_room(actor.participant_id))
     since = auth.get("since")
     since = since if isinstance(since, int) and since >= 0 else 0
-    emit("snapshot", domain.sync(actor, since))
+    emit("snapshot", domain.sync(actor, since), ignore_queue=True)  # the socket is ours: no queue
     db.session.rollback()
     realtime.presence_changed(actor.event_id)
 

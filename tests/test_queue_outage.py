@@ -14,6 +14,9 @@ port. What must hold:
   receives a row; after Redis is back, a phone receives at most one `update` row for a question
   from each process that changed it during the outage; and once the phones have converged, no
   row arrives while nothing changes (held updates are never re-sent in a loop).
+
+A second test pauses the Redis of one process (SIGSTOP: its port open, no answers), the outage
+that costs timeouts rather than refused connections: no phone waits on it more than once.
 """
 
 from __future__ import annotations
@@ -201,3 +204,45 @@ def test_a_redis_outage_keeps_writes_acknowledged_and_delivers_them_once(two_ser
     for phone in phones:
         phone.sio.disconnect()
     assert all(server.process.poll() is None for server in servers.values())
+
+
+def test_a_redis_that_hangs_costs_a_phone_one_short_wait_at_most(tmp_path, redis_server):
+    """Redis paused (SIGSTOP: its port open, no answers): phones join, connect, ask and vote."""
+    env = {"QA_MESSAGE_QUEUE": redis_server.url, "QA_TICK_MS": "100", "QA_RATE_LIMITS": "1"}
+    with running_server(tmp_path, QA_ASYNC_MODE="gevent", **env) as server:
+        path = tmp_path / "event.json"
+        path.write_text(json.dumps(SEED_EVENT))
+        code = server.create_event(path)["code"]
+        asker = Phone(server.url, code, join(server.url, code))
+        screen = Phone(server.url, code)
+        issue = screen.call("sync", {"since": 0})["issues"][0]["id"]
+        first = asker.call("ask", {"issue_id": issue, "text": "Before?", "client_id": "b"})
+        wait_for(lambda: first["question"]["id"] in screen.shown(), 15, "the first question")
+
+        acks: list = []
+        redis_server.pause()
+        try:
+            started = time.monotonic()
+            token = joined(server.url, code, acks)
+            connecting = time.monotonic()
+            voter = Phone(server.url, code, token)
+            connect_s = time.monotonic() - connecting
+            asked = asker.send(
+                "ask", {"issue_id": issue, "text": "While Redis hangs?", "client_id": "h"}, acks
+            )
+            for up in (True, False, True):
+                voter.send("vote", {"question_id": first["question"]["id"], "up": up}, acks)
+            writes_s = time.monotonic() - started
+            # the process's own phones hear it even so
+            wait_for(lambda: asked["question"]["id"] in screen.shown(), 10, "the local update")
+        finally:
+            redis_server.resume()
+        assert [ack["ok"] for _, ack, _ in acks] == [True] * 5, acks
+        slowest = max(seconds for _, _, seconds in acks)
+        # one wait for the limiter's timeout (0.5 s), then no Redis call on the way of a phone
+        assert connect_s < 2 and slowest < 2 and writes_s < 4, (connect_s, slowest, writes_s)
+        wait_for(lambda: converged([asker, screen, voter]), 30, "the phones to converge")
+        assert "rate limits count per process" in server.log.read_text()
+        print(f"hung Redis: connect {connect_s:.2f} s, slowest ack {slowest:.2f} s")
+        for phone in (asker, screen, voter):
+            phone.sio.disconnect()
