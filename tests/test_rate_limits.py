@@ -45,7 +45,11 @@ def redis_server(tmp_path):
 
 def limit_keys(server: Redis) -> list[bytes]:
     """The rate-limit counters kept in the test's Redis."""
-    return redis.Redis(port=server.port).keys("LIMITS:*")
+    client = redis.Redis(port=server.port)
+    try:
+        return client.keys("LIMITS:*")
+    finally:
+        client.close()
 
 
 def settings(event_id: int, **values) -> None:
