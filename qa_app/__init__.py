@@ -49,7 +49,7 @@ def create_app(config: dict | object | None = None):
     socketio.init_app(
         app,
         async_mode=app.config["QA_ASYNC_MODE"],
-        message_queue=app.config["QA_MESSAGE_QUEUE"],
+        **realtime.queue_options(app),
         cors_allowed_origins=origins,
     )
     hosts.init_app(app)  # wraps Socket.IO too, as does what follows

@@ -59,6 +59,8 @@ class Config:
         self.QA_VOTE_LIMIT = os.environ.get("QA_VOTE_LIMIT", "120/minute")
         # a whole hall may join from behind one NAT address: this only stops floods
         self.QA_JOIN_LIMIT = os.environ.get("QA_JOIN_LIMIT", "3000/minute")
+        # None: in memory for one process, in the message queue's Redis for several
+        self.QA_RATELIMIT_STORAGE = os.environ.get("QA_RATELIMIT_STORAGE") or None
         self.QA_TRUSTED_PROXIES = int(os.environ.get("QA_TRUSTED_PROXIES", "0"))
         # none: loopback, QA_PUBLIC_URL's host and the machine's own names and addresses
         self.QA_TRUSTED_HOSTS = _list("QA_TRUSTED_HOSTS")

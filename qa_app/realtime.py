@@ -4,10 +4,14 @@ Each process marks what its own domain calls changed and flushes the marks once 
 (`QA_TICK_MS`; 0 flushes every change at once, the baseline of the benchmark). With a message
 queue the flush goes through it, so each change reaches the clients of every process once.
 
-When the message queue fails, nothing is lost silently: a flush whose publish failed is put back
-and retried every tick, and marks published while some process was not listening (fewer
-receivers than before, e.g. while it re-subscribes after a Redis restart) are held and sent again
-once every process listens. Clients apply rows by `rev`, so a repeated row is harmless.
+When the message queue fails, nothing is lost and no write fails: python-socketio hands every
+emit to this process's own clients before it publishes, so they keep receiving what is changed
+through this process. What reached no other process (the publish failed, or fewer processes
+heard it than before, e.g. while one re-subscribes after a Redis restart) is held; while the
+queue is down, flushes reach this process's clients only and make no Redis call at all (a
+background task tries it every QUEUE_RECHECK_S). The held marks are sent again, once, when every
+process listens again (checked every tick). Clients apply rows by `rev`, so a repeated row is
+harmless.
 """
 
 from __future__ import annotations
@@ -30,13 +34,11 @@ log = logging.getLogger(__name__)
 PRESENCE_TTL_S = 30  # a process's presence counts older than this no longer count
 PRESENCE_REFRESH_S = 10  # how often a process rewrites its presence counts
 RECEIVERS_MEMORY_S = 90  # how long a missing receiver is waited for (re-subscribe back-off <= 60 s)
+QUEUE_RECHECK_S = 1.0  # while the message queue is down, how often it is tried again
+REDIS_TIMEOUT_S = 1.0  # a Redis that takes longer to connect or answer counts as down
 
 
 HEARD = threading.local()  # per greenlet once monkey-patched: the last publish's receivers
-
-
-class QueueUnavailable(RuntimeError):
-    """The message queue did not take a publish."""
 
 
 def audience_room(event_id: int) -> str:
@@ -121,7 +123,9 @@ class Publisher:
         if self.tick <= 0:
             try:
                 self.flush_event(event_id, marks)
-            except QueueUnavailable:
+            except Exception:  # the write is committed: its ack must not fail; retry next tick
+                db.session.rollback()
+                log.exception("publishing event %s failed; retrying", event_id)
                 self.requeue({event_id: marks})
             return
         with self.lock:
@@ -185,8 +189,6 @@ class Publisher:
                 for event_id, event_marks in marks.items():
                     try:
                         self.flush_event(event_id, event_marks)
-                    except QueueUnavailable:
-                        failed[event_id] = event_marks
                     except Exception:
                         failed[event_id] = event_marks
                         db.session.rollback()
@@ -234,49 +236,75 @@ class Publisher:
         # greenlets, and a database connection held across it is one a vote would wait for
         db.session.rollback()
         heard = [self.emit("update", payload, room) for payload, room in sends]
-        self.note_receivers(event_id, marks, min(heard))
+        self.note_receivers(event_id, marks, None if None in heard else min(heard))
 
-    def emit(self, name: str, payload: dict, room: str) -> int:
-        """Emit to a room of every process; return how many processes heard it."""
+    def emit(self, name: str, payload: dict, room: str) -> int | None:
+        """Emit to a room of every process; return how many processes heard it.
+
+        None: only this process's clients got it (the message queue is down or failed the publish;
+        python-socketio emits to local clients first either way).
+        """
         if self.presence_store is None:
             socketio.emit(name, payload, to=room)
             return 1
+        if self.queue_down:
+            socketio.emit(name, payload, to=room, ignore_queue=True)
+            return None
         guard_manager()
         HEARD.count = None
         socketio.emit(name, payload, to=room)
         heard = HEARD.count
         if heard is None:
-            if not self.queue_down:
-                log.error("the message queue is unavailable; holding updates until it is back")
-            self.queue_down = True
-            raise QueueUnavailable(room)
-        if self.queue_down:
-            log.warning("the message queue is back; sending the held updates")
-            self.queue_down = False
+            self.queue_lost()
         return heard
 
-    def note_receivers(self, event_id: int, marks: Marks, heard: int) -> None:
+    def queue_lost(self) -> None:
+        """The message queue failed: flush to this process's clients only until it answers."""
+        with self.lock:
+            if self.queue_down:
+                return
+            self.queue_down = True
+        log.error("the message queue is unavailable; holding updates until it is back")
+        socketio.start_background_task(self.watch_queue)
+
+    def watch_queue(self) -> None:
+        """Try the queue every QUEUE_RECHECK_S until it answers (off the ticker: against a Redis
+        that hangs, each try waits its timeout)."""
+        while True:
+            socketio.sleep(QUEUE_RECHECK_S)
+            try:
+                self.presence_store.listeners(socketio.server.manager.channel)
+                break
+            except Exception:
+                continue
+        log.warning("the message queue is back; holding updates until every process listens")
+        self.queue_down = False
+
+    def note_receivers(self, event_id: int, marks: Marks, heard: int | None) -> None:
         """Hold marks heard by fewer processes than before; send the held ones once all listen."""
         if self.presence_store is None:
             return
         with self.lock:
-            if not self.receivers.heard_by(heard, time.monotonic()):
+            missed = heard is None or not self.receivers.heard_by(heard, time.monotonic())
+            if missed:
                 self.held.setdefault(event_id, Marks()).add(marks)
-                return
-            held, self.held = self.held, {}
+            else:
+                held, self.held = self.held, {}
+        if missed:
+            self.ensure_ticker()  # it re-sends them
+            return
         if held:
             log.warning("every process listens again; re-sending %d held event(s)", len(held))
             self.requeue(held)
 
     def release_held(self) -> None:
         """Re-send held marks once every process that listened before listens again."""
-        if not self.held:
+        if not self.held or self.queue_down:
             return
         try:
-            manager = guard_manager()
-            listening = dict(manager.redis.pubsub_numsub(manager.channel))
-            count = int(next(iter(listening.values()), 0))
-        except Exception:  # the queue is still down: keep holding
+            count = self.presence_store.listeners(socketio.server.manager.channel)
+        except Exception:  # the queue is down again: keep holding
+            self.queue_lost()
             return
         with self.lock:
             if not self.receivers.heard_by(count, time.monotonic()):
@@ -304,13 +332,13 @@ class Publisher:
             presence = presence | local_events()
         for event_id in presence:
             counts = self.count_presence(event_id)
-            if store is not None:
+            if store is not None and not self.queue_down:
                 try:
                     counts = store.update(event_id, counts)
                 except Exception as exc:  # Redis down: report this process's own counts
                     log.warning("presence store unavailable: %s", exc)
             try:
-                emit_presence(event_id, counts)
+                emit_presence(event_id, counts, local=self.queue_down)
             except Exception:
                 log.exception("sending presence failed")
 
@@ -321,7 +349,7 @@ class PresenceStore:
     def __init__(self, url: str) -> None:
         import redis
 
-        self.redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.redis = redis.Redis.from_url(url, **redis_options())
         self.process = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
     @classmethod
@@ -353,6 +381,42 @@ class PresenceStore:
             self.redis.hdel(key, *stale)
         return total
 
+    def listeners(self, channel: str) -> int:
+        """How many processes listen on the message queue's channel (`PUBSUB NUMSUB`)."""
+        listening = dict(self.redis.pubsub_numsub(channel))
+        return int(next(iter(listening.values()), 0))
+
+
+def redis_options() -> dict:
+    """Redis client options that give up fast: a dead Redis is held against, never waited on."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {
+        "socket_timeout": REDIS_TIMEOUT_S,
+        "socket_connect_timeout": REDIS_TIMEOUT_S,
+        "retry": Retry(NoBackoff(), 0),
+    }
+
+
+def queue_options(app: Flask) -> dict:
+    """Socket.IO's message-queue options: a Redis queue gets a client that gives up fast.
+
+    Flask-SocketIO would build the same Redis manager with redis-py's defaults, under which one
+    publish to a Redis that stopped answering blocks the ticker for two 5 s timeouts.
+    """
+    import socketio as python_socketio
+
+    url = app.config.get("QA_MESSAGE_QUEUE")
+    if not url:
+        return {"message_queue": None, "client_manager": None}  # None: no stale manager is kept
+    if not url.startswith(("redis://", "rediss://")):
+        return {"message_queue": url}
+    manager = python_socketio.RedisManager(
+        url, channel="flask-socketio", redis_options=redis_options()
+    )
+    return {"message_queue": url, "client_manager": manager}
+
 
 def guard_manager():
     """The client manager, taught to record how many processes heard each publish (None: lost)."""
@@ -371,9 +435,10 @@ def guard_manager():
     return manager
 
 
-def emit(name: str, payload: dict, room: str) -> None:
-    """Emit to a room of every process (through the message queue when there is one)."""
-    socketio.emit(name, payload, to=room)
+def emit(name: str, payload: dict, room: str, local: bool = False) -> None:
+    """Emit to a room of every process (through the message queue when there is one), or of
+    this process only (local)."""
+    socketio.emit(name, payload, to=room, ignore_queue=local)
 
 
 def connected(room: str) -> int:
@@ -392,9 +457,9 @@ def local_events() -> set[int]:
     return found
 
 
-def emit_presence(event_id: int, counts: dict[str, int]) -> None:
+def emit_presence(event_id: int, counts: dict[str, int], local: bool = False) -> None:
     """Tell the moderators how many audience devices and screens, and moderators, are connected."""
-    emit("presence", counts, moderator_room(event_id))
+    emit("presence", counts, moderator_room(event_id), local)
 
 
 def init_app(app: Flask) -> None:

@@ -94,7 +94,8 @@ def on_connect(auth: object = None) -> None:
         join_room(audience_room(actor.event_id))
     if actor.participant_id is not None:
         join_room(participant_room(actor.participant_id))
-    emit("snapshot", domain.sync(actor, connect_since(auth.get("since"))))
+    # the socket is ours: its snapshot needs no message queue
+    emit("snapshot", domain.sync(actor, connect_since(auth.get("since"))), ignore_queue=True)
     db.session.rollback()
     realtime.presence_changed(actor.event_id)
 

@@ -68,13 +68,14 @@ def ask(actor: Actor, data: AskIn) -> Question:
     earlier = _existing(participant_id, data.client_id)
     if earlier is not None:
         return earlier
-    ratelimit.hit("ask", participant_id)
+    ratelimit.check("ask", participant_id)
     with change(actor.event_id) as current:
         earlier = _existing(participant_id, data.client_id)
         if earlier is not None:
             return earlier
         participant = db.session.get(Participant, participant_id, populate_existing=True)
         _check_ask(current.event, participant, data)
+        ratelimit.hit("ask", participant_id)  # only a question that would be accepted counts
         status = "pending" if current.event.pre_moderation else "live"
         question = Question(
             event_id=actor.event_id,

@@ -57,7 +57,7 @@ class VoteResult:
 def vote(actor: Actor, data: VoteIn) -> VoteResult:
     """Vote for a question (up) or take the vote back; idempotent."""
     participant_id = require_participant(actor)
-    ratelimit.hit("vote", participant_id)
+    ratelimit.check("vote", participant_id)
     key = {"participant_id": participant_id, "question_id": data.question_id}
     in_event = key | {"event_id": actor.event_id}
     with change(actor.event_id) as current:
@@ -73,6 +73,7 @@ def vote(actor: Actor, data: VoteIn) -> VoteResult:
             raise NotFound("This event has no such question.")
         if not public:
             raise Conflict("Only a live question can be voted for.")
+        ratelimit.hit("vote", participant_id)  # a refused vote does not count; a repeated one does
         changed = run(ADD, key | {"now": utcnow()}) if data.up else run(REMOVE, key)
         if changed.first() is None:  # a repeated vote: the count stands
             return VoteResult(data.question_id, question.vote_count, data.up, question.rev)
