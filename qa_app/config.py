@@ -59,6 +59,8 @@ class Config:
         self.QA_VOTE_LIMIT = os.environ.get("QA_VOTE_LIMIT", "120/minute")
         # a whole hall may join from behind one NAT address: this only stops floods
         self.QA_JOIN_LIMIT = os.environ.get("QA_JOIN_LIMIT", "3000/minute")
+        self.QA_ADMIN_SESSION_HOURS = float(os.environ.get("QA_ADMIN_SESSION_HOURS", "12"))
+        self.QA_REVOCATION_CHECK_MS = int(os.environ.get("QA_REVOCATION_CHECK_MS", "250"))
         self.QA_TRUSTED_PROXIES = int(os.environ.get("QA_TRUSTED_PROXIES", "0"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
