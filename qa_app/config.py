@@ -59,6 +59,9 @@ class Config:
         self.QA_VOTE_LIMIT = os.environ.get("QA_VOTE_LIMIT", "120/minute")
         # a whole hall may join from behind one NAT address: this only stops floods
         self.QA_JOIN_LIMIT = os.environ.get("QA_JOIN_LIMIT", "3000/minute")
+        # failed admin log-ins, per address and per account name (a success counts nothing)
+        self.QA_LOGIN_LIMIT = os.environ.get("QA_LOGIN_LIMIT", "10/minute")
+        self.QA_LOGIN_ACCOUNT_LIMIT = os.environ.get("QA_LOGIN_ACCOUNT_LIMIT", "30/hour")
         self.QA_ADMIN_SESSION_HOURS = float(os.environ.get("QA_ADMIN_SESSION_HOURS", "12"))
         self.QA_REVOCATION_CHECK_MS = int(os.environ.get("QA_REVOCATION_CHECK_MS", "250"))
         self.QA_TRUSTED_PROXIES = int(os.environ.get("QA_TRUSTED_PROXIES", "0"))

@@ -1,4 +1,4 @@
-"""Rate limits on asking, voting and joining, through the `limits` library."""
+"""Rate limits on asking, voting, joining and failed log-ins, through the `limits` library."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ MESSAGES = {
     "ask": "You are asking too fast: wait a moment before the next question.",
     "vote": "You are voting too fast: wait a moment.",
     "join": "Too many devices joined from this address: wait a minute.",
+    "login": "Too many failed log-ins from this address: wait a minute and try again.",
+    "login_account": "Too many failed log-ins for this account: wait a while and try again.",
 }
 
 
@@ -31,4 +33,14 @@ def hit(action: str, who: object) -> None:
     limit = parse(current_app.config[f"QA_{action.upper()}_LIMIT"])
     limiter: MovingWindowRateLimiter = current_app.extensions["qa_limiter"]
     if not limiter.hit(limit, "qa", action, str(who)):
+        raise RateLimited(MESSAGES[action])
+
+
+def check(action: str, who: object) -> None:
+    """Raise RateLimited if who has no action left in the window, without counting one."""
+    if not current_app.config["QA_RATE_LIMITS"]:
+        return
+    limit = parse(current_app.config[f"QA_{action.upper()}_LIMIT"])
+    limiter: MovingWindowRateLimiter = current_app.extensions["qa_limiter"]
+    if not limiter.test(limit, "qa", action, str(who)):
         raise RateLimited(MESSAGES[action])
