@@ -58,13 +58,18 @@ def grant_for(actor: Actor, event: Event) -> Grant | None:
 
 def ended(privileged: Collection[Grant], phone_events: Collection[int] = ()) -> set[Grant]:
     """Which of the moderators' and admins' grants no longer hold, and the grants of the banned
-    participants of phone_events: one query per kind, whatever the number of phones."""
+    participants of phone_events: one query per kind, whatever the number of phones.
+
+    Each query is its own read transaction (called only before a handler writes, or after a
+    commit): no lock is held while waiting for the next, so this never deadlocks with a writer
+    that locks several tables (a migration, a TRUNCATE).
+    """
     keys = {g.event_id for g in privileged if g.kind == "key"}
     admins = {g.value for g in privileged if g.kind == "admin"}
     gone: set[Grant] = set()
     if keys:
         query = select(Event.id, Event.moderator_key_generation).where(Event.id.in_(keys))
-        generations = dict(db.session.execute(query).all())
+        generations = dict(_read(query))
         gone |= {
             g for g in privileged if g.kind == "key" and generations.get(g.event_id) != g.value
         }
@@ -72,14 +77,22 @@ def ended(privileged: Collection[Grant], phone_events: Collection[int] = ()) -> 
         query = select(AdminSession.id).where(
             AdminSession.id.in_(admins), AdminSession.expires_at > utcnow()
         )
-        still_open = set(db.session.scalars(query))
+        still_open = {session_id for (session_id,) in _read(query)}
         gone |= {g for g in privileged if g.kind == "admin" and g.value not in still_open}
     if phone_events:
         query = select(Participant.event_id, Participant.id).where(
             Participant.event_id.in_(phone_events), Participant.banned == true()
         )
-        gone |= {Grant("participant", event_id, pid) for event_id, pid in db.session.execute(query)}
+        gone |= {Grant("participant", event_id, pid) for event_id, pid in _read(query)}
     return gone
+
+
+def _read(query) -> list:
+    """The rows of a query, read in a transaction of their own."""
+    try:
+        return db.session.execute(query).all()
+    finally:
+        db.session.rollback()
 
 
 def check(grant: Grant | None) -> None:
