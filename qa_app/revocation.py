@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import Counter
 from collections.abc import Collection
 from typing import NamedTuple
@@ -205,6 +204,4 @@ def forget(sid: str) -> None:
 
 def sweep() -> None:
     """Cut off this process's revoked sockets now (after a commit that revoked something)."""
-    started = time.monotonic()
     current_app.extensions["qa_revocation"].sweep()
-    log.debug("revocation sweep took %.1f ms", (time.monotonic() - started) * 1000)
