@@ -22,7 +22,19 @@ def create_app(config: dict | object | None = None):
     """Build the Flask app, its database, Socket.IO server and routes."""
     from flask import Flask
 
-    from . import admin, api, errorhandlers, headers, hosts, i18n, pages, realtime, sockets, storage
+    from . import (
+        admin,
+        api,
+        errorhandlers,
+        headers,
+        hosts,
+        i18n,
+        pages,
+        realtime,
+        revocation,
+        sockets,
+        storage,
+    )
     from . import config as settings
     from .domain import ratelimit
     from .extensions import csrf, socketio
@@ -45,6 +57,7 @@ def create_app(config: dict | object | None = None):
     csrf.init_app(app)
     ratelimit.init_app(app)
     realtime.init_app(app)
+    revocation.init_app(app)
     origins = app.config["QA_ALLOWED_ORIGINS"] or None
     socketio.init_app(
         app,

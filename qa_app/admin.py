@@ -1,58 +1,103 @@
-"""The organiser's pages: log in, list events, create them (form, JSON, programme text)."""
+"""The organiser's pages: log in, list events, create them (form, JSON, programme text).
+
+Log-ins are throttled per address and per account name before any password is checked (only
+failures count), and every password is hashed off the event loop (passwords.py). Logging out and
+changing a password end server-side sessions (auth.py), and revocation.py cuts off the sockets
+opened with them.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_babel import gettext
-from sqlalchemy import select
-from werkzeug.security import check_password_hash, generate_password_hash
+from contextlib import suppress
 
-from .auth import current_admin
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
+
+from . import passwords, revocation
+from .auth import close_admin_session, close_sessions_of, current_admin, open_admin_session
+from .domain import ratelimit
+from .errors import RateLimited
 from .extensions import db
 from .links import event_links
 from .models import Admin, Event
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+NAME_MAX = 80  # Admin.name's length: longer names match nobody and are not worth counting
 
 
 def set_admin_password(name: str, password: str) -> bool:
-    """Create the admin or change its password; True when created."""
+    """Create the admin or change its password (ending all its sessions); True when created."""
+    password_hash = passwords.hash_password(password)
     admin = db.session.scalar(select(Admin).filter_by(name=name))
     created = admin is None
     if created:
         admin = Admin(name=name, password_hash="")
         db.session.add(admin)
-    admin.password_hash = generate_password_hash(password)
+    else:
+        close_sessions_of(admin.id)
+    admin.password_hash = password_hash
     db.session.commit()
+    revocation.sweep()
     return created
 
 
-def check_login(name: str, password: str) -> Admin | None:
-    """The admin with this name and password, or None."""
-    admin = db.session.scalar(select(Admin).filter_by(name=name))
-    if admin is None or not check_password_hash(admin.password_hash, password):
-        return None
-    return admin
+def throttled(address: str, name: str) -> str | None:
+    """The throttle that refuses a log-in now ("login" per address, "login_account"), if any."""
+    for action, who in (("login", address), ("login_account", name[:NAME_MAX])):
+        try:
+            ratelimit.check(action, who)
+        except RateLimited:
+            return action
+    return None
+
+
+def check_login(name: str, password: str, address: str) -> int | None:
+    """The id of the admin with this name and password, or None (counted against both throttles)."""
+    found = db.session.execute(select(Admin.id, Admin.password_hash).filter_by(name=name)).first()
+    db.session.rollback()  # no pooled connection is held while the hash waits for its thread
+    if passwords.check_password(found.password_hash if found else None, password):
+        return found.id
+    for action, who in (("login", address), ("login_account", name[:NAME_MAX])):
+        with suppress(RateLimited):  # a full window stays full: the next attempt is refused
+            ratelimit.hit(action, who)
+    return None
+
+
+# the page's words for each throttle (ratelimit.MESSAGES has the API's)
+THROTTLED = {
+    "login": lazy_gettext(
+        "Too many failed log-ins from this address. Wait a minute and try again."
+    ),
+    "login_account": lazy_gettext(
+        "Too many failed log-ins for this account. Wait a while and try again."
+    ),
+}
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The login form."""
-    error = None
+    """The login form; a throttled log-in is refused before its password is looked at."""
+    error, status = None, 200
     if request.method == "POST":
-        admin = check_login(request.form.get("name", ""), request.form.get("password", ""))
-        if admin is not None:
-            session.clear()
-            session["admin_id"] = admin.id
-            return redirect(url_for("admin.index"))
-        error = gettext("Wrong name or password.")
-    return render_template("admin/login.html", error=error), 401 if error else 200
+        name, address = request.form.get("name", ""), request.remote_addr or "?"
+        refused = throttled(address, name)
+        if refused:
+            error, status = str(THROTTLED[refused]), 429
+        else:
+            admin_id = check_login(name, request.form.get("password", ""), address)
+            if admin_id is not None:
+                open_admin_session(admin_id)
+                return redirect(url_for("admin.index"))
+            error, status = gettext("Wrong name or password."), 401
+    return render_template("admin/login.html", error=error), status
 
 
 @bp.post("/logout")
 def logout():
-    """Log out."""
-    session.pop("admin_id", None)
+    """Log out: this browser's session ends, and so do the sockets opened with it."""
+    close_admin_session()
+    revocation.sweep()
     return redirect(url_for("admin.login"))
 
 

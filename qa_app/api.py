@@ -30,6 +30,7 @@ from .models import Event, Question
 from .schemas import (
     MAX_INT,
     AskIn,
+    BanIn,
     EventIn,
     JoinIn,
     MergeIn,
@@ -246,6 +247,25 @@ def merge(question_id: int):
     actor = actor_of_question(question_id)
     data = parse(MergeIn, with_id(json_body(), question_id=question_id))
     return jsonify({"question": question_view(domain.merge(actor, data))})
+
+
+def _ban(question_id: int, banned: bool):
+    """Ban or unban the asker of a question, and answer with the outcome."""
+    actor = actor_of_question(question_id)
+    data = BanIn(question_id=question_id)
+    return jsonify(asdict(domain.ban(actor, data) if banned else domain.unban(actor, data)))
+
+
+@route("PUT", "/questions/<id:question_id>/ban", "moderator")
+def ban(question_id: int):
+    """Ban the asker of a question (as `ban`): no more asking or voting from that device."""
+    return _ban(question_id, True)
+
+
+@route("DELETE", "/questions/<id:question_id>/ban", "moderator")
+def unban(question_id: int):
+    """Lift the ban on the asker of a question (as `unban`)."""
+    return _ban(question_id, False)
 
 
 @route("PUT", "/events/<code>/screen", "moderator", body=ShowIn)

@@ -6,17 +6,21 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app, session
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete, select
 
-from .errors import Forbidden, NotFound, Unauthorized
+from .errors import Banned, Forbidden, NotFound, Unauthorized
 from .extensions import db
-from .models import Admin, Event, Participant
+from .models import Admin, AdminSession, Event, Participant, utcnow
 
 PARTICIPANT_PREFIX = "p."
 MODERATOR_KEY_PREFIX = "mk."
 MODERATOR_SESSION_PREFIX = "ms."
+ADMIN_SESSION_KEY = "admin_session"  # in the signed cookie: the random id of an AdminSession row
+BANNED_MESSAGE = "The moderator has blocked this device from asking and voting in this event."
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L look-alikes
 
 
@@ -98,6 +102,8 @@ def actor_for(event: Event, token: str | None) -> Actor:
                 db.select(Participant).filter_by(token_hash=digest(token), event_id=event.id)
             )
             if participant is not None:
+                if participant.banned:
+                    raise Banned(BANNED_MESSAGE)
                 return Actor("participant", event.id, participant.id)
         elif token.startswith(MODERATOR_KEY_PREFIX):
             if hmac.compare_digest(digest(token), event.moderator_key_hash):
@@ -111,12 +117,54 @@ def actor_for(event: Event, token: str | None) -> Actor:
     return Actor("screen", event.id)
 
 
-def current_admin() -> Admin | None:
-    """The admin logged in through the session cookie, if any."""
-    admin_id = session.get("admin_id")
-    if admin_id is None:
+def open_admin_session(admin_id: int) -> None:
+    """Log an admin in: a new server-side session, its random id alone in the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    lifetime = timedelta(hours=current_app.config["QA_ADMIN_SESSION_HOURS"])
+    db.session.execute(delete(AdminSession).where(AdminSession.expires_at <= now))
+    db.session.add(
+        AdminSession(
+            admin_id=admin_id, token_hash=digest(token), created_at=now, expires_at=now + lifetime
+        )
+    )
+    db.session.commit()
+    session.clear()
+    session[ADMIN_SESSION_KEY] = token
+
+
+def close_admin_session() -> None:
+    """Log out: this browser's session ends on the server, so a copy of the cookie is worthless."""
+    token = session.get(ADMIN_SESSION_KEY)
+    session.clear()
+    if isinstance(token, str):
+        db.session.execute(delete(AdminSession).where(AdminSession.token_hash == digest(token)))
+        db.session.commit()
+
+
+def close_sessions_of(admin_id: int) -> None:
+    """End every session of an admin (its password changed); not committed."""
+    db.session.execute(delete(AdminSession).where(AdminSession.admin_id == admin_id))
+
+
+def current_admin_session() -> AdminSession | None:
+    """The unexpired server-side session named by the cookie, if any."""
+    token = session.get(ADMIN_SESSION_KEY)
+    if not isinstance(token, str):
         return None
-    return db.session.get(Admin, admin_id)
+    return db.session.scalar(
+        select(AdminSession).where(
+            AdminSession.token_hash == digest(token), AdminSession.expires_at > utcnow()
+        )
+    )
+
+
+def current_admin() -> Admin | None:
+    """The admin logged in through the session cookie, if its session is still open."""
+    admin_session = current_admin_session()
+    if admin_session is None:
+        return None
+    return db.session.get(Admin, admin_session.admin_id)
 
 
 def require_moderator(actor: Actor) -> None:

@@ -61,6 +61,11 @@ class Config:
         self.QA_JOIN_LIMIT = os.environ.get("QA_JOIN_LIMIT", "3000/minute")
         # None: in memory for one process, in the message queue's Redis for several
         self.QA_RATELIMIT_STORAGE = os.environ.get("QA_RATELIMIT_STORAGE") or None
+        # failed admin log-ins, per address and per account name (a success counts nothing)
+        self.QA_LOGIN_LIMIT = os.environ.get("QA_LOGIN_LIMIT", "10/minute")
+        self.QA_LOGIN_ACCOUNT_LIMIT = os.environ.get("QA_LOGIN_ACCOUNT_LIMIT", "30/hour")
+        self.QA_ADMIN_SESSION_HOURS = float(os.environ.get("QA_ADMIN_SESSION_HOURS", "12"))
+        self.QA_REVOCATION_CHECK_MS = int(os.environ.get("QA_REVOCATION_CHECK_MS", "250"))
         self.QA_TRUSTED_PROXIES = int(os.environ.get("QA_TRUSTED_PROXIES", "0"))
         # none: loopback, QA_PUBLIC_URL's host and the machine's own names and addresses
         self.QA_TRUSTED_HOSTS = _list("QA_TRUSTED_HOSTS")

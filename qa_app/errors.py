@@ -40,6 +40,12 @@ class Forbidden(DomainError):
     code, status = "forbidden", 403
 
 
+class Banned(Forbidden):
+    """The moderator blocked this device from asking and voting in the event."""
+
+    code, status = "banned", 403
+
+
 class NotFound(DomainError):
     """The thing named does not exist (or is not visible to the caller)."""
 

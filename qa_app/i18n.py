@@ -97,6 +97,9 @@ JS_STRINGS = {
     "err_forbidden": lazy_gettext("You may not do this."),
     "err_not_found": lazy_gettext("This question no longer exists."),
     "err_unauthorized": lazy_gettext("Your session has expired; reload the page."),
+    "err_banned": lazy_gettext(
+        "The moderator has blocked this device from asking and voting in this event."
+    ),
     "err_generic": lazy_gettext("Something went wrong; try again."),
     "err_join": lazy_gettext("Could not join the event; check your connection."),
     "err_mod_link": lazy_gettext(

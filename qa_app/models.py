@@ -1,4 +1,5 @@
-"""The data model of DESIGN.md: events, issues, speakers, participants, questions, votes."""
+"""The data model: admins and their sessions, events, issues, speakers, participants, questions,
+votes."""
 
 from __future__ import annotations
 
@@ -36,6 +37,21 @@ class Admin(db.Model):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AdminSession(db.Model):
+    """One logged-in browser of an admin: its random id (in the cookie) stored hashed.
+
+    Logging out deletes the row and changing the password deletes all of the admin's rows, so the
+    cookie alone is never enough; a session also ends at `expires_at` whatever happens.
+    """
+
+    __tablename__ = "admin_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admins.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Event(db.Model):
@@ -114,6 +130,7 @@ class Participant(db.Model):
     """An audience device: a random token (stored hashed) and an optional name."""
 
     __tablename__ = "participants"
+    __table_args__ = (Index("ix_participants_event_banned", "event_id", "banned"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -154,6 +154,12 @@ class SetIssueIn(Payload):
     issue_id: Id
 
 
+class BanIn(Payload):
+    """The `ban` and `unban` events and PUT/DELETE /questions/<id>/ban: the asker of a question."""
+
+    question_id: Id
+
+
 class SyncIn(Payload):
     """The `sync` event."""
 

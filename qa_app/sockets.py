@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import asdict
 from functools import wraps
 
-from flask import session
+from flask import request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
-from . import domain, realtime
+from . import domain, realtime, revocation
 from .auth import Actor, actor_for, find_event
 from .domain.views import question_view, view_for
 from .errors import DomainError, Forbidden, Invalid, as_busy
@@ -18,6 +18,7 @@ from .extensions import db, socketio
 from .realtime import audience_room, moderator_room, participant_room
 from .schemas import (
     AskIn,
+    BanIn,
     MergeIn,
     ModerateIn,
     SetIssueIn,
@@ -32,11 +33,14 @@ log = logging.getLogger(__name__)
 
 
 def current_actor() -> Actor:
-    """The actor this socket connected as."""
+    """The actor this socket connected as; a moderator's or admin's credential is checked again."""
     saved = session.get("qa_actor")
     if saved is None:
         raise Forbidden("Connect to an event first.")
-    return Actor(*saved)
+    actor = Actor(*saved)
+    if actor.is_moderator:
+        revocation.check(session.get("qa_grant"))
+    return actor
 
 
 def failure(exc: DomainError) -> dict:
@@ -73,21 +77,27 @@ def acked(fn: Callable[[Actor, object], dict]) -> Callable:
     return handler
 
 
+def refusal(exc: DomainError) -> ConnectionRefusedError:
+    """A refused connection: the client's connect_error has the message, and {code, message} as
+    its data (one argument alone would reach the client as a string)."""
+    return ConnectionRefusedError(exc.message, exc.to_dict())
+
+
 def on_connect(auth: object = None) -> None:
     """Check the event code and token, join the rooms of the role, send the snapshot."""
     if not isinstance(auth, dict) or not isinstance(auth.get("event"), str):
-        raise ConnectionRefusedError(
-            {"code": "invalid", "message": "Connect with auth = {event: CODE, token?: TOKEN}."}
-        )
+        raise refusal(Invalid("Connect with auth = {event: CODE, token?: TOKEN}."))
     token = auth.get("token")
     try:
         event = find_event(auth["event"])
         actor = actor_for(event, token if isinstance(token, str) else None)
+        grant = revocation.grant_for(actor, event)
     except DomainError as exc:
-        raise ConnectionRefusedError(exc.to_dict()) from None
+        raise refusal(exc) from None
     finally:
         db.session.rollback()
     session["qa_actor"] = (actor.role, actor.event_id, actor.participant_id)
+    session["qa_grant"] = grant
     if actor.is_moderator:
         join_room(moderator_room(actor.event_id))
     else:
@@ -97,11 +107,13 @@ def on_connect(auth: object = None) -> None:
     # the socket is ours: its snapshot needs no message queue
     emit("snapshot", domain.sync(actor, connect_since(auth.get("since"))), ignore_queue=True)
     db.session.rollback()
+    revocation.track(request.sid, grant)  # a grant that ended meanwhile is caught at the next check
     realtime.presence_changed(actor.event_id)
 
 
 def on_disconnect(reason: object = None) -> None:
     """Moderators see the new count of connected devices."""
+    revocation.forget(request.sid)
     saved = session.get("qa_actor")
     if saved is not None:
         realtime.presence_changed(saved[1])
@@ -147,6 +159,18 @@ def on_set_issue(actor: Actor, payload: object) -> dict:
 
 
 @acked
+def on_ban(actor: Actor, payload: object) -> dict:
+    """`ban`: block the asker of a question from asking and voting (their sockets are cut off)."""
+    return asdict(domain.ban(actor, parse(BanIn, payload)))
+
+
+@acked
+def on_unban(actor: Actor, payload: object) -> dict:
+    """`unban`: let the asker of a question ask and vote again."""
+    return asdict(domain.unban(actor, parse(BanIn, payload)))
+
+
+@acked
 def on_sync(actor: Actor, payload: object) -> dict:
     """`sync`: everything changed after `since`."""
     data = domain.sync(actor, parse(SyncIn, payload).since)
@@ -167,6 +191,8 @@ HANDLERS = {
     "merge": on_merge,
     "show": on_show,
     "set_issue": on_set_issue,
+    "ban": on_ban,
+    "unban": on_unban,
     "sync": on_sync,
 }
 

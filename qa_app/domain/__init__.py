@@ -1,5 +1,6 @@
 """Domain functions: one per user action; each validates, writes, commits, then publishes."""
 
+from .bans import ban, unban
 from .events import (
     create_event,
     export_rows,
@@ -15,6 +16,7 @@ from .votes import vote
 
 __all__ = [
     "ask",
+    "ban",
     "create_event",
     "export_rows",
     "join",
@@ -25,6 +27,7 @@ __all__ = [
     "show",
     "snapshot",
     "sync",
+    "unban",
     "update_settings",
     "vote",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import revocation
 from ..auth import (
     Actor,
     digest,
@@ -63,12 +64,13 @@ def _new_event(data: EventIn, key: str) -> Event:
 
 
 def rotate_moderator_key(actor: Actor) -> str:
-    """Replace the event's moderator key; old keys and moderator sessions stop working."""
+    """Replace the event's moderator key; old keys, moderator sessions and sockets stop working."""
     require_moderator(actor)
     key = new_moderator_key()
     with change(actor.event_id) as current:
         current.event.moderator_key_hash = digest(key)
         current.event.moderator_key_generation += 1
+    revocation.sweep()
     return key
 
 

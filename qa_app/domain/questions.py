@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, insert, literal, select
 
-from ..auth import Actor, require_moderator, require_participant
-from ..errors import Closed, Conflict, Forbidden, Invalid, NotFound
+from ..auth import BANNED_MESSAGE, Actor, require_moderator, require_participant
+from ..errors import Banned, Closed, Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Event, Issue, Participant, Question, Speaker, Vote, utcnow
 from ..schemas import AskIn, MergeIn, ModerateIn
@@ -49,7 +49,7 @@ def _check_text(event: Event, text: str) -> None:
 def _check_ask(event: Event, participant: Participant, data: AskIn) -> None:
     """Everything that must hold before a question is accepted."""
     if participant.banned:
-        raise Forbidden("This device may no longer ask or vote in this event.")
+        raise Banned(BANNED_MESSAGE)
     if not event.questions_open:
         raise Closed("Questions are closed for this event.")
     _check_text(event, data.text)

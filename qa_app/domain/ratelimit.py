@@ -1,4 +1,4 @@
-"""Rate limits on asking, voting and joining, through the `limits` library.
+"""Rate limits on asking, voting, joining and failed log-ins, through the `limits` library.
 
 One process counts in its memory; several share their counters in Redis (`QA_RATELIMIT_STORAGE`,
 else the message queue). A Redis outage must not stop the hall: while Redis cannot be reached,
@@ -30,6 +30,8 @@ MESSAGES = {
     "ask": "You are asking too fast: wait a moment before the next question.",
     "vote": "You are voting too fast: wait a moment.",
     "join": "Too many devices joined from this address: wait a minute.",
+    "login": "Too many failed log-ins from this address: wait a minute and try again.",
+    "login_account": "Too many failed log-ins for this account: wait a while and try again.",
 }
 REDIS_TIMEOUT_S = 0.5  # a Redis that takes longer than this to connect or answer is down
 RECHECK_S = 2.0  # while the shared storage is down, how often it is tried again
@@ -129,3 +131,4 @@ def _limit(action: str, who: object, method: str) -> None:
     limiter: Limiter = current_app.extensions["qa_limiter"]
     if not limiter.run(method, limit, ("qa", action, str(who))):
         raise RateLimited(MESSAGES[action])
+

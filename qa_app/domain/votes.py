@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import DateTime, bindparam, text
 
-from ..auth import Actor, require_participant
-from ..errors import Closed, Conflict, Forbidden, NotFound
+from ..auth import BANNED_MESSAGE, Actor, require_participant
+from ..errors import Banned, Closed, Conflict, NotFound
 from ..extensions import db
 from ..models import utcnow
 from ..schemas import VoteIn
@@ -66,7 +66,7 @@ def vote(actor: Actor, data: VoteIn) -> VoteResult:
         if not voting_open:
             raise Closed("Voting is closed for this event.")
         if banned:
-            raise Forbidden("This device may no longer ask or vote in this event.")
+            raise Banned(BANNED_MESSAGE)
         question = run(QUESTION, in_event).one_or_none()
         public = question is not None and question.status in PUBLIC
         if question is None or (not public and question.participant_id != participant_id):

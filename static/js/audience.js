@@ -7,7 +7,7 @@ const keys = { token: `qa:token:${code}`, store: `qa:store:${code}`, outbox: `qa
   name: "qa:name", sort: "qa:sort" };
 const store = new Store(keys.store);
 const outbox = new Outbox(keys.outbox);
-const view = { issueId: null, followed: null, sort: localStorage.getItem(keys.sort) || "popular" };
+const view = { issueId: null, followed: null, sort: localStorage.getItem(keys.sort) || "popular", banned: false };
 let link = null;
 
 // ---------------------------------------------------------------- joining
@@ -40,7 +40,7 @@ async function start() {
   link = connect({
     code, token, store, outbox,
     onState: (state) => showState($("#conn"), state),
-    onAuthError: forgetToken,
+    onAuthError: (error) => (error.code === "banned" ? showBanned() : forgetToken(error)),
     onResult: handleResult,
   });
   store.addEventListener("change", warmCacheOnce, { once: true });
@@ -53,6 +53,16 @@ function forgetToken(error) {
   localStorage.removeItem(keys.token);
   localStorage.removeItem(keys.store);
   location.reload();
+}
+
+/** The moderator blocked this device: say so plainly, and stop offering to ask or vote. */
+function showBanned() {
+  view.banned = true;
+  render();
+  $("#ask-text").disabled = true;  // also before anything was ever shown
+  $("#ask button[type=submit]").disabled = true;
+  say(t("err_banned"), true);
+  showState($("#conn"), "offline");
 }
 
 // ---------------------------------------------------------------- what to show
@@ -116,10 +126,11 @@ function renderIssues() {
 
 function renderForm() {
   const settings = store.event.settings;
-  const closed = !settings.questions_open;
+  const closed = !settings.questions_open || view.banned;
   $("#ask-text").disabled = closed;
   $("#ask button[type=submit]").disabled = closed;
-  if (closed) say(t("err_closed"));
+  if (view.banned) say(t("err_banned"), true);
+  else if (closed) say(t("err_closed"));
   else if ($("#ask-msg").dataset.closed) say("");
   $("#ask-msg").dataset.closed = closed ? "1" : "";
   updateCounter();
@@ -172,7 +183,7 @@ function updateCard(el, q) {
   const button = $(".vote", el);
   const votable = q.status === "live" || q.status === "answered";
   button.hidden = !votable;
-  button.disabled = !store.event.settings.voting_open;
+  button.disabled = !store.event.settings.voting_open || view.banned;
   button.setAttribute("aria-pressed", String(Boolean(q.voted)));
   $(".count", button).textContent = String(q.votes ?? 0);
 }

@@ -247,7 +247,11 @@ export function connect({ code, token, store, outbox = null, onState, onPresence
   });
   socket.on("update", (data) => store.applyUpdate(data));
   socket.on("presence", (data) => onPresence?.(data));
-  socket.on("disconnect", () => setState(navigator.onLine ? "reconnecting" : "offline"));
+  socket.on("disconnect", (reason) => {
+    setState(navigator.onLine ? "reconnecting" : "offline");
+    // the server cut us off (a rotated key, a log-out, a ban): connect once more to hear why
+    if (reason === "io server disconnect") socket.connect();
+  });
   socket.io.on("reconnect_attempt", () => setState(navigator.onLine ? "reconnecting" : "offline"));
   socket.on("connect_error", (err) => {
     if (err?.data?.code) onAuthError?.(err.data);
@@ -318,6 +322,7 @@ export function errorMessage(error) {
     forbidden: "err_forbidden",
     not_found: "err_not_found",
     unauthorized: "err_unauthorized",
+    banned: "err_banned",
   };
   if (error.code === "invalid" && /anonymous/i.test(error.message || "")) return t("err_name_required");
   return t(byCode[error.code] || "err_generic");
