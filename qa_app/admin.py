@@ -8,6 +8,7 @@ opened with them.
 
 from __future__ import annotations
 
+import unicodedata
 from contextlib import suppress
 
 from flask import Blueprint, redirect, render_template, request, url_for
@@ -52,9 +53,16 @@ def throttled(address: str, name: str) -> str | None:
     return None
 
 
+def could_be_a_name(name: str) -> bool:
+    """Whether name could name an admin: not too long, no control character (PostgreSQL cannot
+    even compare a text holding NUL, so such a name is never looked up)."""
+    return len(name) <= NAME_MAX and not any(unicodedata.category(c) == "Cc" for c in name)
+
+
 def check_login(name: str, password: str, address: str) -> int | None:
     """The id of the admin with this name and password, or None (counted against both throttles)."""
-    found = db.session.execute(select(Admin.id, Admin.password_hash).filter_by(name=name)).first()
+    query = select(Admin.id, Admin.password_hash).filter_by(name=name)
+    found = db.session.execute(query).first() if could_be_a_name(name) else None
     db.session.rollback()  # no pooled connection is held while the hash waits for its thread
     if passwords.check_password(found.password_hash if found else None, password):
         return found.id

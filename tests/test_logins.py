@@ -105,6 +105,17 @@ def test_failed_logins_are_throttled_per_account(make_app):
     assert other_account.status_code == 302
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+def test_a_name_with_a_control_character_is_a_wrong_name_not_a_server_error(app):
+    with app.app_context():
+        set_admin_password("organiser", PASSWORD)
+    browser = Browser(app)
+    for name in ("organiser\0", "\0", "org\x1baniser", "o" * 500):
+        answer, _ = browser.log_in(name, PASSWORD)
+        assert answer.status_code == 401, name
+        assert "Wrong name or password." in answer.text
+
+
 def test_an_unknown_name_takes_as_long_as_a_wrong_password(make_app):
     app = make_app(QA_RATE_LIMITS=False)
     browser = Browser(app)
