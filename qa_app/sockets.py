@@ -83,8 +83,23 @@ def refusal(exc: DomainError) -> ConnectionRefusedError:
     return ConnectionRefusedError(exc.message, exc.to_dict())
 
 
-def on_connect(auth: object = None) -> None:
+def sent_by_the_client() -> bool:
+    """Whether the running `connect`/`disconnect` handler was called for an event a client sent
+    under that name: a real connect gets the connection's own environ as its first argument, and
+    a real disconnect runs once the socket counts as disconnected."""
+    if request.event["message"] == "connect":
+        args = request.event["args"]
+        return not args or args[0] is not request.environ
+    return socketio.server.manager.is_connected(request.sid, "/")
+
+
+RESERVED = Invalid("'connect' and 'disconnect' are not events a client may send.")
+
+
+def on_connect(auth: object = None) -> dict | None:
     """Check the event code and token, join the rooms of the role, send the snapshot."""
+    if sent_by_the_client():  # it would re-run the connection's set-up on a live socket
+        return failure(RESERVED)
     if not isinstance(auth, dict) or not isinstance(auth.get("event"), str):
         raise refusal(Invalid("Connect with auth = {event: CODE, token?: TOKEN}."))
     token = auth.get("token")
@@ -111,8 +126,10 @@ def on_connect(auth: object = None) -> None:
     realtime.presence_changed(actor.event_id)
 
 
-def on_disconnect(reason: object = None) -> None:
+def on_disconnect(reason: object = None) -> dict | None:
     """Moderators see the new count of connected devices."""
+    if sent_by_the_client():  # it would stop the watch on a socket that stays connected
+        return failure(RESERVED)
     revocation.forget(request.sid)
     saved = session.get("qa_actor")
     if saved is not None:

@@ -178,6 +178,25 @@ def test_rotating_the_key_cuts_off_its_moderator_sockets_at_once(app, room):
     screen.disconnect()
 
 
+def test_a_socket_cannot_send_connect_or_disconnect_to_escape_the_watch(app, room):
+    code, key = room["code"], room["key"]
+    moderator, other = connect(app, code, key), connect(app, code, key)
+    for name in ("disconnect", "connect"):
+        for args in ((), ({},), ({"event": code, "token": key},), ("x", {"event": code})):
+            answer = moderator.emit(name, *args, callback=True)
+            assert answer["ok"] is False and answer["error"]["code"] == "invalid", (name, args)
+    assert moderator.is_connected()
+    moderator.get_received()
+    assert moderator.emit("sync", {"since": 0}, callback=True)["ok"]
+
+    started = time.monotonic()  # the socket is still watched: the rotation cuts it off
+    browser = app.test_client()
+    rotated = browser.post(f"/api/v1/events/{code}/moderator-key", headers=bearer(key))
+    assert rotated.status_code == 201
+    delay = cut_off_after([moderator, other], started)
+    assert delay < CUT_OFF_WITHIN_S, f"cut off after {delay:.3f} s"
+
+
 @BOTH
 def test_a_socket_whose_key_another_process_rotated_is_refused_before_it_is_cut_off(
     make_app, backend
