@@ -74,6 +74,7 @@ class Busy(DomainError):
     """The database could not take the request in time; nothing was written. Retry shortly."""
 
     code, status = "busy", 503
+    MESSAGE = "The server is too busy right now and saved nothing; try again in a moment."
 
 
 def as_busy(exc: Exception) -> Busy | None:
@@ -85,5 +86,5 @@ def as_busy(exc: Exception) -> Busy | None:
     if isinstance(exc, PoolTimeout) or (
         isinstance(exc, OperationalError) and "database is locked" in str(exc)
     ):
-        return Busy("The server is too busy right now and saved nothing; try again in a moment.")
+        return Busy(Busy.MESSAGE)
     return None
