@@ -43,6 +43,7 @@ ERROR_SCHEMA = {
                         "too_large",
                         "rate_limited",
                         "busy",
+                        "unavailable",
                         "internal",
                     ],
                 },
