@@ -10,12 +10,14 @@ from pathlib import Path
 
 import click
 
-from . import create_app, storage, websocket
+from . import create_app, server_lock, storage, websocket
 
 
-def _app():
-    """The app, with its database migrated to the latest version."""
+def _app(serving: bool = False):
+    """The app, with its database migrated to the latest version (a server claims it first)."""
     app = create_app()
+    if serving:
+        server_lock.claim(app)  # one server per SQLite file, refused before anything changes
     storage.upgrade(app)
     return app
 
@@ -116,7 +118,7 @@ def _raise_fd_limit(connections: int, per_connection: int = 1) -> None:
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 def serve(host: str, port: int) -> None:
     """Run the real-time server (gevent unless QA_ASYNC_MODE says eventlet or threading)."""
-    _serve(_app(), host, port)
+    _serve(_app(serving=True), host, port)
 
 
 def _print_event(code: str, key: str, urls: dict) -> None:
@@ -136,7 +138,7 @@ def demo(host: str, port: int) -> None:
     from .demo import ensure_demo_event
     from .links import event_links
 
-    app = _app()
+    app = _app(serving=True)
     shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
     with app.app_context():
         code, key = ensure_demo_event()
