@@ -44,6 +44,7 @@ def hold_write_lock(database, seconds: float) -> subprocess.Popen:
         text=True,
     )
     assert holder.stdout.readline().strip() == "held"
+    holder.stdout.close()  # it prints nothing more
     return holder
 
 
