@@ -130,12 +130,13 @@ def test_a_lock_held_elsewhere_freezes_nothing_and_each_write_ends_once_or_busy(
     burst.shutdown()
     assert time.monotonic() - locked_at >= hall.hold_s
 
-    assert len(reads) > 30 and {status for _s, status in reads} == {200}
+    assert len(reads) >= hall.hold_s  # reads kept coming, at least one a second
+    assert {status for _s, status in reads} == {200}
     slowest = max(seconds for seconds, _status in reads)
     assert slowest < 1.0, f"the slowest read took {slowest:.2f} s"
     assert {c for _k, _i, c, _s in outcomes} <= {"ok", "busy"}, outcomes
     assert "busy" in {c for _k, _i, c, _s in outcomes}  # some waited out the whole deadline
-    assert max(s for *_x, s in outcomes) < WRITE_DEADLINE_S + 2
+    assert max(s for *_x, s in outcomes) < WRITE_DEADLINE_S + 3  # never a hang
 
     with sqlite3.connect(hall.database) as database:
         voters = {row[0] for row in database.execute(
