@@ -178,3 +178,4 @@ def upgrade(app: Flask) -> None:
             finally:
                 _busy_timeout_ms.reset(marker)
                 db.engine.dispose()
+            db.engine.connect().close()  # one served connection ready in the pool, as before

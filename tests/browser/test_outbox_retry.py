@@ -90,8 +90,9 @@ def test_a_vote_that_keeps_failing_is_given_up_and_the_person_told(
     page = new_context(**PHONE, locale=locale).new_page()
     sent = answer_votes_with_internal(page)
     page.goto(event["urls"]["audience"])
-    expect(page.locator("#conn")).not_to_have_text("")
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
     vote = page.locator("li", has_text=THEIRS).locator("button.vote")
+    expect(vote).to_be_visible()
     vote.click()
 
     expect(page.locator("#ask-msg")).to_have_text(told, timeout=20_000)
