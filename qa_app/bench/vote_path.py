@@ -61,6 +61,7 @@ def make_hall(folder: Path, variant: str):
             event.listen(db.engine, "connect", lambda dbapi, _r: dbapi.execute(
                 "PRAGMA busy_timeout=30000"
             ))
+            db.engine.dispose()  # no connection opened before keeps the timeout of 0
         created, _key = domain.create_event(
             EventIn.model_validate(BENCH_EVENT | {"settings": {"pre_moderation": False}})
         )
