@@ -9,12 +9,14 @@ from pathlib import Path
 
 import click
 
-from . import create_app, storage, websocket
+from . import create_app, server_lock, storage, websocket
 
 
-def _app():
-    """The app, with its database migrated to the latest version."""
+def _app(serving: bool = False):
+    """The app, with its database migrated to the latest version (a server claims it first)."""
     app = create_app()
+    if serving:
+        server_lock.claim(app)  # one server per SQLite file, refused before anything changes
     storage.upgrade(app)
     return app
 
@@ -115,7 +117,7 @@ def _raise_fd_limit(connections: int, per_connection: int = 1) -> None:
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 def serve(host: str, port: int) -> None:
     """Run the real-time server (gevent unless QA_ASYNC_MODE says eventlet or threading)."""
-    _serve(_app(), host, port)
+    _serve(_app(serving=True), host, port)
 
 
 def _print_event(code: str, key: str, urls: dict) -> None:
@@ -135,7 +137,7 @@ def demo(host: str, port: int) -> None:
     from .demo import ensure_demo_event
     from .links import event_links
 
-    app = _app()
+    app = _app(serving=True)
     shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
     with app.app_context():
         code, key = ensure_demo_event()
@@ -308,6 +310,20 @@ def migrate() -> None:
     default=None,
     help="Also write every figure to this JSON file.",
 )
+@click.option(
+    "--vote-path",
+    is_flag=True,
+    help="Instead: measure the vote path in one gevent process, on SQLite files in the instance "
+    "folder (no phones, no Node): SQLite waiting in C (the baseline) against qa_app's "
+    "cooperative waits and gevent's native thread pool, and synchronous=FULL against NORMAL; "
+    "each with its ratio to its baseline.",
+)
+@click.option(
+    "--vote-path-votes",
+    default=2000,
+    show_default=True,
+    help="Votes per variant and round with --vote-path (5 rounds).",
+)
 def bench(
     phones,
     votes,
@@ -322,10 +338,15 @@ def bench(
     compare_async_mode,
     loadgen_workers,
     json_out,
+    vote_path,
+    vote_path_votes,
 ) -> None:
     """Benchmark the real-time server on loopback: N phones on Node, V votes/s, Q questions/s."""
     from . import bench as benchmark
 
+    if vote_path:
+        _bench_vote_path(vote_path_votes, json_out)
+        return
     if processes > 1 and not (database_url and message_queue):
         raise click.UsageError("--processes > 1 needs --database-url and --message-queue.")
     plan = benchmark.Plan(
@@ -351,5 +372,22 @@ def bench(
         if "_over_" in name:
             title = name.replace("_over_", " / ").replace("_", " ")
             click.echo(f"\n{title}: " + ", ".join(f"{k} x{v}" for k, v in ratios.items()))
+    if json_out:
+        Path(json_out).write_text(json.dumps(report, indent=2))
+
+
+def _bench_vote_path(votes: int, json_out: str | None) -> None:
+    """`qa-app bench --vote-path`: print the variants side by side and their ratios."""
+    from .bench import vote_path
+
+    click.echo(f"Measuring the vote path: {votes} votes per variant, 5 rounds ...", err=True)
+    try:
+        report = vote_path.run(votes, 5, create_app().instance_path)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(vote_path.table(report))
+    for name, ratios in report["ratios"].items():
+        title = name.replace("_over_", " / ")
+        click.echo(f"\n{title}: " + ", ".join(f"{k} x{v}" for k, v in ratios.items()))
     if json_out:
         Path(json_out).write_text(json.dumps(report, indent=2))

@@ -47,6 +47,8 @@ class Config:
         url = os.environ.get("DATABASE_URL")
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(url) if url else None
         self.QA_MESSAGE_QUEUE = os.environ.get("QA_MESSAGE_QUEUE") or None
+        # NORMAL: an acknowledged write survives the process's crash; FULL: power loss too
+        self.QA_SQLITE_SYNCHRONOUS = os.environ.get("QA_SQLITE_SYNCHRONOUS", "NORMAL")
         self.QA_ASYNC_MODE = os.environ.get("QA_ASYNC_MODE", "gevent")
         self.QA_TICK_MS = int(os.environ.get("QA_TICK_MS", "250"))
         self.QA_MAX_CONNECTIONS = int(os.environ.get("QA_MAX_CONNECTIONS", "20000"))

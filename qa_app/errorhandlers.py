@@ -57,7 +57,7 @@ def init_app(app: Flask) -> None:
     def internal_error(exc: Exception):
         busy = as_busy(exc)
         if busy is not None:
-            log.warning("database busy: %s %s: %s", request.method, request.path, exc)
+            log.warning("database %s: %s %s: %s", busy.code, request.method, request.path, exc)
             return render_error(busy.status, busy.code, busy.message)
         log.exception("request failed: %s %s", request.method, request.path)
         return render_error(500, "internal", "Something went wrong on the server; try again.")

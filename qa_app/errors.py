@@ -80,16 +80,45 @@ class Busy(DomainError):
     """The database could not take the request in time; nothing was written. Retry shortly."""
 
     code, status = "busy", 503
+    MESSAGE = "The server is too busy right now and saved nothing; try again in a moment."
 
 
-def as_busy(exc: Exception) -> Busy | None:
-    """A saturated database (no free pooled connection in time, SQLite locked for too long) as
-    the Busy the client retries; None for any other failure."""
-    from sqlalchemy.exc import OperationalError
+class Unavailable(DomainError):
+    """The database cannot be written now (read-only, full, failing, unreachable); nothing was
+    written. Retry later."""
+
+    code, status = "unavailable", 503
+    MESSAGE = "The database cannot save anything right now, so nothing was saved; try again later."
+
+
+# SQLite result codes (extended codes match by prefix) and PostgreSQL SQLSTATEs (or classes)
+SQLITE_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED")
+SQLITE_UNAVAILABLE = ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN")
+PG_BUSY = ("55P03", "53300")  # lock not available, too many connections
+# connection lost, read-only transaction, disk full, server shutting down or starting up
+PG_UNAVAILABLE = ("08", "25006", "53100", "57P01", "57P02", "57P03")
+
+
+def as_busy(exc: Exception) -> Busy | Unavailable | None:
+    """A database that cannot take a request now, as the refusal the client retries: Busy when
+    it is saturated (no free pooled connection in time, a lock held too long), Unavailable when
+    it cannot be written (read-only, full, failing, unreachable); None for any other failure."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    if isinstance(exc, PoolTimeout) or (
-        isinstance(exc, OperationalError) and "database is locked" in str(exc)
+    if isinstance(exc, PoolTimeout):
+        return Busy(Busy.MESSAGE)
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    name = getattr(orig, "sqlite_errorname", None) or ""
+    state = getattr(orig, "sqlstate", None) or ""
+    if name.startswith(SQLITE_BUSY) or state.startswith(PG_BUSY):
+        return Busy(Busy.MESSAGE)
+    lost = isinstance(exc, OperationalError) and not (name or state)  # no connection at all
+    if (
+        name.startswith(SQLITE_UNAVAILABLE)
+        or state.startswith(PG_UNAVAILABLE)
+        or lost
+        or getattr(exc, "connection_invalidated", False)
     ):
-        return Busy("The server is too busy right now and saved nothing; try again in a moment.")
+        return Unavailable(Unavailable.MESSAGE)
     return None

@@ -101,6 +101,8 @@ JS_STRINGS = {
         "The moderator has blocked this device from asking and voting in this event."
     ),
     "err_generic": lazy_gettext("Something went wrong; try again."),
+    "err_not_now": lazy_gettext("The server cannot save this right now; try again in a moment."),
+    "err_not_saved": lazy_gettext("The server could not save this; try again later."),
     "err_join": lazy_gettext("Could not join the event; check your connection."),
     "err_mod_link": lazy_gettext(
         "This moderator link is not valid (the key may have been rotated). "

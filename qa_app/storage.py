@@ -1,18 +1,49 @@
-"""The database: SQLite (WAL, busy timeout) by default, PostgreSQL via DATABASE_URL; migrations."""
+"""The database: SQLite (WAL) by default, PostgreSQL via DATABASE_URL; write turns; migrations.
+
+SQLite lets one connection write at a time, and a blocked writer waits inside SQLite's busy
+handler, in C: under gevent or eventlet that wait stops every phone, screen and moderator of
+the process. So a served process never lets SQLite wait: its connections have a busy timeout
+of 0, and each write transaction runs in `writing()`, which waits in Python (`time.sleep`,
+cooperative once the server is monkey-patched) for the process's write turn and then for the
+file's write lock (`BEGIN IMMEDIATE`), and answers Busy after WRITE_WAIT_S, having written
+nothing. Only the writer whose turn it is holds a pooled connection while it waits, so a long
+lock held elsewhere (a backup, `sqlite3` in a terminal, a migration) cannot drain the pool, and
+reads, which never wait for a writer in WAL mode, keep answering. Processes without green
+threads (the other commands, the threading server) may wait in C, for WRITE_WAIT_S. On
+PostgreSQL `writing()` only commits.
+"""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import partial
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_migrate import upgrade as alembic_upgrade
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
 
+from .errors import Busy
 from .extensions import db, migrate
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS = str(Path(__file__).resolve().parent / "migrations")
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_WAIT_S = 5.0  # then `busy`: well inside the 10 s a phone waits for an acknowledgement
+POLL_MAX_S = 0.02  # the longest pause between two tries for the write lock
+MIGRATION_WAIT_MS = 30_000  # migrations run before anything is served: they may wait in C
+SYNCHRONOUS = ("NORMAL", "FULL")  # QA_SQLITE_SYNCHRONOUS; docs/deployment.md explains both
+GATE = "qa_sqlite_write_gate"
+
+_busy_timeout_ms: ContextVar[int | None] = ContextVar("qa_sqlite_busy_timeout_ms", default=None)
+_in_write: ContextVar[bool] = ContextVar("qa_in_write", default=False)
 
 
 def init_app(app: Flask) -> None:
@@ -22,27 +53,106 @@ def init_app(app: Flask) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'qa_app.db'}"
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    if uri.startswith("sqlite"):
-        options.setdefault("connect_args", {})["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
+    sqlite = uri.startswith("sqlite")
+    if sqlite:
+        options.setdefault("connect_args", {})["timeout"] = 0  # the pragmas set it (see above)
     else:
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_size", 10)
         options.setdefault("max_overflow", 20)
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    if sqlite:
+        synchronous = str(app.config.get("QA_SQLITE_SYNCHRONOUS") or "NORMAL").upper()
+        if synchronous not in SYNCHRONOUS:
+            raise ValueError(f"QA_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {synchronous!r}.")
+        app.extensions[GATE] = threading.Lock()  # green under gevent/eventlet (monkey-patched)
+        with app.app_context():
+            event.listen(db.engine, "connect", partial(_sqlite_pragmas, synchronous=synchronous))
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """WAL mode, a busy timeout and foreign keys on every SQLite connection."""
-    if type(dbapi_connection).__module__.split(".")[0] not in ("sqlite3", "pysqlite2"):
-        return
+def green() -> bool:
+    """Whether this process runs green threads (gevent or eventlet patched `time`)."""
+    gevent_monkey = sys.modules.get("gevent.monkey")
+    eventlet_patcher = sys.modules.get("eventlet.patcher")
+    return bool(
+        (gevent_monkey and gevent_monkey.is_module_patched("time"))
+        or (eventlet_patcher and eventlet_patcher.is_monkey_patched("time"))
+    )
+
+
+def _sqlite_pragmas(dbapi_connection, _record, synchronous: str) -> None:
+    """Busy timeout (0 under green threads), WAL, foreign keys and the fsync level."""
+    busy_timeout_ms = _busy_timeout_ms.get()
+    if busy_timeout_ms is None:
+        busy_timeout_ms = 0 if green() else int(WRITE_WAIT_S * 1000)
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Run one write transaction: take the write lock without blocking the process (Busy after
+    WRITE_WAIT_S), then commit, or roll back on any exception. Nested calls join the outer one."""
+    if _in_write.get():
+        yield
+        return
+    gate = current_app.extensions.get(GATE)
+    deadline = time.monotonic() + WRITE_WAIT_S
+    marker = _in_write.set(True)
+    try:
+        if gate is not None:
+            _take_turn(gate, deadline)
+        try:
+            if gate is not None:
+                _begin_immediate(deadline)
+            yield
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        finally:
+            if gate is not None:
+                gate.release()
+    finally:
+        _in_write.reset(marker)
+
+
+def _take_turn(gate, deadline: float) -> None:
+    """Wait for this process's write turn, holding no pooled connection meanwhile."""
+    if gate.acquire(blocking=False):
+        return
+    session = db.session
+    if not (session.new or session.dirty or session.deleted):
+        session.rollback()  # hand back the connection of earlier reads: they run again later
+    if not gate.acquire(timeout=max(0.0, deadline - time.monotonic())):
+        log.warning("SQLite write turn not free after %.1f s: answered busy", WRITE_WAIT_S)
+        raise Busy(Busy.MESSAGE)
+
+
+def _begin_immediate(deadline: float) -> None:
+    """Start the transaction holding SQLite's write lock, trying again after short pauses."""
+    raw = db.session.connection().connection.driver_connection
+    if raw.in_transaction:  # this transaction has written already: it holds the lock
+        return
+    pause = 0.001
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not (exc.sqlite_errorname or "").startswith("SQLITE_BUSY"):
+                raise
+            if time.monotonic() + pause > deadline:
+                log.warning("SQLite write lock held elsewhere for %.1f s: answered busy",
+                            WRITE_WAIT_S)
+                raise Busy(Busy.MESSAGE) from None
+        time.sleep(pause)  # yields to the other greenlets once the server is monkey-patched
+        pause = min(pause * 2, POLL_MAX_S)
 
 
 def upgrade(app: Flask) -> None:
@@ -56,5 +166,16 @@ def upgrade(app: Flask) -> None:
                 finally:
                     connection.execute(text("SELECT pg_advisory_unlock(724301)"))
                     connection.commit()
-        else:
+        elif db.engine.url.database in (None, "", ":memory:"):
             alembic_upgrade(directory=MIGRATIONS)
+        else:
+            # nothing is served yet, so these connections may wait for the lock in C; they are
+            # closed afterwards, so no served connection ever does
+            marker = _busy_timeout_ms.set(MIGRATION_WAIT_MS)
+            db.engine.dispose()
+            try:
+                alembic_upgrade(directory=MIGRATIONS)
+            finally:
+                _busy_timeout_ms.reset(marker)
+                db.engine.dispose()
+            db.engine.connect().close()  # one served connection ready in the pool, as before

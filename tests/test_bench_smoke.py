@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -65,3 +66,25 @@ def test_a_tiny_bench_run_reports_both_fan_out_modes_and_both_servers(tmp_path):
         assert result["server_cpu_s"] > 0 and result["server_peak_mb"][0] > 0
     for ratios in (report["baseline_over_coalesced"], report["eventlet_over_gevent"]):
         assert set(ratios) >= {"connect_s", "vote_seen_p99", "messages"}
+
+
+def test_the_vote_path_bench_prints_each_variant_and_its_ratio(tmp_path):
+    out = tmp_path / "vote-path.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "qa_app", "bench", "--vote-path", "--vote-path-votes", "40",
+         "--json", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "QA_INSTANCE_PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "| | blocking | cooperative | threadpool | cooperative-full |" in done.stdout
+    assert "cooperative / blocking:" in done.stdout
+    assert "cooperative-full / cooperative:" in done.stdout
+    report = json.loads(out.read_text())
+    assert set(report["ratios"]) == {
+        "cooperative_over_blocking", "threadpool_over_blocking", "cooperative-full_over_cooperative"
+    }
+    assert not list(tmp_path.glob("qa-vote-path-*"))  # its SQLite files are gone

@@ -9,7 +9,7 @@ from functools import cached_property
 
 from sqlalchemy import text
 
-from .. import realtime
+from .. import realtime, storage
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Event, Question
@@ -49,14 +49,10 @@ class Change:
 @contextmanager
 def change(event_id: int) -> Iterator[Change]:
     """Serialise writers on the event row, yield the Change, commit, then publish it."""
-    try:
+    with storage.writing():  # commits, or rolls back on any exception
         version = db.session.execute(LOCK, {"event_id": event_id}).scalar_one_or_none()
         if version is None:
             raise NotFound("This event does not exist.")
         current = Change(event_id=event_id, version=version)
         yield current
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     realtime.publish(event_id, current.question_ids, event_changed=current.event_changed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import revocation
+from .. import revocation, storage
 from ..auth import (
     Actor,
     digest,
@@ -29,12 +29,12 @@ def create_event(data: EventIn) -> tuple[Event, str]:
         raise Invalid("The end time is before the start time.")
     key = new_moderator_key()
     for _attempt in range(10):
-        event = _new_event(data, key)
         try:
-            db.session.commit()
+            with storage.writing():
+                event = _new_event(data, key)
             return event, key
-        except IntegrityError:  # join code taken: draw another
-            db.session.rollback()
+        except IntegrityError:  # join code taken (rolled back): draw another
+            pass
     raise Conflict("Could not find a free join code; try again.")
 
 
@@ -91,11 +91,11 @@ def join(event: Event, display_name: str | None, client_key: str) -> tuple[Parti
     """Register a new audience device for event; return it and its token (shown once)."""
     ratelimit.hit("join", client_key)
     token = new_participant_token()
-    participant = Participant(
-        event_id=event.id, token_hash=digest(token), display_name=display_name
-    )
-    db.session.add(participant)
-    db.session.commit()
+    with storage.writing():
+        participant = Participant(
+            event_id=event.id, token_hash=digest(token), display_name=display_name
+        )
+        db.session.add(participant)
     return participant, token
 
 

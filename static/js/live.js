@@ -217,7 +217,12 @@ export function clientId() {
 
 // ---------------------------------------------------------------- the connection
 
-const RETRYABLE = new Set(["internal", "busy"]); // kept in the outbox and sent again
+// The server or the link could not take it now: kept in the outbox and sent again by itself,
+// after 1, 2, 4 ... up to 15 s (with jitter, so a hall does not resend all at once).
+const RETRYABLE = new Set(["offline", "busy", "unavailable"]);
+const INTERNAL_TRIES = 3; // `internal` is a bug: sent this many times, then given up
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 15000;
 
 /**
  * Connect to an event. Returns {socket, call, send, state}; `send` goes through the outbox
@@ -226,6 +231,9 @@ const RETRYABLE = new Set(["internal", "busy"]); // kept in the outbox and sent 
 export function connect({ code, token, store, outbox = null, onState, onPresence, onAuthError, onResult }) {
   let since = 0;
   let state = "connecting";
+  let flushing = false;
+  let retryTimer = null;
+  let failedRounds = 0; // flushes in a row that ended with "not now"
   const socket = io({
     auth: (cb) => {
       since = store.version;
@@ -243,6 +251,7 @@ export function connect({ code, token, store, outbox = null, onState, onPresence
   socket.on("snapshot", (data) => {
     store.applySnapshot(data, since === 0);
     setState("live");
+    failedRounds = 0;
     flush();
   });
   socket.on("update", (data) => store.applyUpdate(data));
@@ -277,21 +286,47 @@ export function connect({ code, token, store, outbox = null, onState, onPresence
     }
   }
 
-  let flushing = false;
-  /** Send what waits in the outbox, in order; stop at the first lost link. */
+  /**
+   * Send what waits in the outbox, in order, until it is empty or a refusal says "not now";
+   * then try again later by itself. A refusal that will never succeed drops the item and
+   * `onResult` tells the person.
+   */
   async function flush() {
     if (!outbox || flushing || !socket.connected) return;
+    clearTimeout(retryTimer);
     flushing = true;
+    let later = false;
     try {
-      for (const item of [...outbox.items]) {
+      while (outbox.items.length && !later) {
+        const item = outbox.items[0];
         const ack = await call(item.kind, item.payload);
-        if (!ack.ok && (ack.error.code === "offline" || RETRYABLE.has(ack.error.code))) break;
-        outbox.remove(item);
-        onResult?.(item, ack);
+        later = !ack.ok && sendAgain(item, ack.error.code);
+        if (!later) {
+          outbox.remove(item);
+          onResult?.(item, ack);
+        }
       }
     } finally {
       flushing = false;
     }
+    if (later) retryLater();
+    else failedRounds = 0;
+  }
+
+  /** Whether a refused item stays for another try (counting the tries of `internal`). */
+  function sendAgain(item, code) {
+    if (RETRYABLE.has(code)) return true;
+    if (code !== "internal") return false;
+    item.tries = (item.tries || 0) + 1;
+    outbox.save();
+    return item.tries < INTERNAL_TRIES;
+  }
+
+  /** Flush again after a growing, jittered pause (a reconnection flushes at once anyway). */
+  function retryLater() {
+    const pause = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** failedRounds);
+    failedRounds += 1;
+    retryTimer = setTimeout(flush, pause * (0.5 + Math.random()));
   }
 
   /** Queue an ask or a vote and try to send it now. */
@@ -323,6 +358,9 @@ export function errorMessage(error) {
     not_found: "err_not_found",
     unauthorized: "err_unauthorized",
     banned: "err_banned",
+    busy: "err_not_now",
+    unavailable: "err_not_now",
+    internal: "err_not_saved",
   };
   if (error.code === "invalid" && /anonymous/i.test(error.message || "")) return t("err_name_required");
   return t(byCode[error.code] || "err_generic");
