@@ -15,7 +15,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
-from . import passwords, revocation
+from . import passwords, revocation, storage
 from .auth import close_admin_session, close_sessions_of, current_admin, open_admin_session
 from .domain import ratelimit
 from .errors import RateLimited
@@ -29,16 +29,16 @@ NAME_MAX = 80  # Admin.name's length: longer names match nobody and are not wort
 
 def set_admin_password(name: str, password: str) -> bool:
     """Create the admin or change its password (ending all its sessions); True when created."""
-    password_hash = passwords.hash_password(password)
-    admin = db.session.scalar(select(Admin).filter_by(name=name))
-    created = admin is None
-    if created:
-        admin = Admin(name=name, password_hash="")
-        db.session.add(admin)
-    else:
-        close_sessions_of(admin.id)
-    admin.password_hash = password_hash
-    db.session.commit()
+    password_hash = passwords.hash_password(password)  # before the write: it takes a while
+    with storage.writing():
+        admin = db.session.scalar(select(Admin).filter_by(name=name))
+        created = admin is None
+        if created:
+            admin = Admin(name=name, password_hash="")
+            db.session.add(admin)
+        else:
+            close_sessions_of(admin.id)
+        admin.password_hash = password_hash
     revocation.sweep()
     return created
 

@@ -12,6 +12,7 @@ from flask import current_app, session
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
 
+from . import storage
 from .errors import Banned, Forbidden, NotFound, Unauthorized
 from .extensions import db
 from .models import Admin, AdminSession, Event, Participant, utcnow
@@ -122,13 +123,16 @@ def open_admin_session(admin_id: int) -> None:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     lifetime = timedelta(hours=current_app.config["QA_ADMIN_SESSION_HOURS"])
-    db.session.execute(delete(AdminSession).where(AdminSession.expires_at <= now))
-    db.session.add(
-        AdminSession(
-            admin_id=admin_id, token_hash=digest(token), created_at=now, expires_at=now + lifetime
+    with storage.writing():
+        db.session.execute(delete(AdminSession).where(AdminSession.expires_at <= now))
+        db.session.add(
+            AdminSession(
+                admin_id=admin_id,
+                token_hash=digest(token),
+                created_at=now,
+                expires_at=now + lifetime,
+            )
         )
-    )
-    db.session.commit()
     session.clear()
     session[ADMIN_SESSION_KEY] = token
 
@@ -138,12 +142,14 @@ def close_admin_session() -> None:
     token = session.get(ADMIN_SESSION_KEY)
     session.clear()
     if isinstance(token, str):
-        db.session.execute(delete(AdminSession).where(AdminSession.token_hash == digest(token)))
-        db.session.commit()
+        with storage.writing():
+            db.session.execute(
+                delete(AdminSession).where(AdminSession.token_hash == digest(token))
+            )
 
 
 def close_sessions_of(admin_id: int) -> None:
-    """End every session of an admin (its password changed); not committed."""
+    """End every session of an admin (its password changed); inside the caller's write."""
     db.session.execute(delete(AdminSession).where(AdminSession.admin_id == admin_id))
 
 

@@ -20,7 +20,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import SEED_EVENT
+from tests.conftest import SEED_EVENT, csrf_token
 from tests.live import running_server, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.filterwarnings("ignore::ResourceWarning")]
@@ -168,3 +168,26 @@ def test_a_lock_held_elsewhere_freezes_nothing_and_each_write_ends_once_or_busy(
         == 40,
         what="all forty votes",
     )
+
+
+def test_logging_in_and_out_wait_for_a_lock_held_elsewhere_instead_of_failing(tmp_path):
+    from tests.test_revocation import PASSWORD, add_admin
+
+    with running_server(tmp_path, QA_ASYNC_MODE="gevent") as live:
+        add_admin(live)
+        browser = requests.Session()
+        page = browser.get(f"{live.url}/admin/login", timeout=10)
+        form = {"name": "organiser", "password": PASSWORD, "csrf_token": csrf_token(page.text)}
+        holder = hold_write_lock(tmp_path / "live.db", 2)
+        logged_in = browser.post(f"{live.url}/admin/login", data=form, timeout=30)
+        assert holder.poll() is None or logged_in.status_code == 200  # it waited, cooperatively
+        holder.wait(timeout=10)
+        assert logged_in.status_code == 200 and logged_in.url.endswith("/admin/"), logged_in.text
+
+        holder = hold_write_lock(tmp_path / "live.db", 2)
+        logged_out = browser.post(
+            f"{live.url}/admin/logout", data={"csrf_token": csrf_token(logged_in.text)}, timeout=30
+        )
+        holder.wait(timeout=10)
+        assert logged_out.status_code == 200 and logged_out.url.endswith("/admin/login")
+        assert browser.get(f"{live.url}/admin/", timeout=10).url.endswith("/admin/login")
