@@ -56,6 +56,9 @@ def create_app(config: dict | object | None = None):
         async_mode=app.config["QA_ASYNC_MODE"],
         message_queue=app.config["QA_MESSAGE_QUEUE"],
         cors_allowed_origins=origins,
+        ping_interval=app.config["QA_PING_INTERVAL"],
+        ping_timeout=app.config["QA_PING_TIMEOUT"],
+        max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
     )
     sockets.init_app()
     app.register_blueprint(api.bp)
