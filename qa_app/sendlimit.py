@@ -4,18 +4,17 @@ engine.io keeps each connection's outgoing packets in a queue (`socket.queue`) u
 WebSocket writer or its next long-poll takes them, and nothing bounds that queue: a phone that
 stops reading while the hall votes would hold every update in the server's memory for as long
 as it answers pings. Here each queue counts the bytes waiting in it, and a message for a
-connection that already has more than `QA_SEND_BUFFER` bytes waiting behind the one it gets
-next disconnects it instead of being queued. Neither the new message nor the next one counts,
-so one message larger than the bound (a moderator's snapshot can be hundreds of KB, and the
-small acknowledgement that follows it at once) still goes out whole. The client reconnects and
-catches up from its last version (`since`, docs/protocol.md). The kernel's share is bounded by
-each connection's `SO_SNDBUF` (`QA_SOCKET_SNDBUF`, qa_app/httpserver.py).
+connection that already has more than `QA_SEND_BUFFER` bytes waiting, not counting the largest
+waiting message, disconnects it instead of being queued. Neither the new message nor the
+largest one counts, so one message larger than the bound (a moderator's snapshot can be
+hundreds of KB, with the small packets around it) still goes out whole. The client reconnects
+and catches up from its last version (`since`, docs/protocol.md). The kernel's share is bounded
+by each connection's `SO_SNDBUF` (`QA_SOCKET_SNDBUF`, qa_app/httpserver.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
 
 from engineio import packet
 
@@ -42,28 +41,29 @@ def counting(queue_class: type) -> type:
     """A subclass of the async server's queue that counts the bytes waiting in it."""
 
     class CountingQueue(queue_class):
-        waiting = 0  # bytes put and not yet taken
+        __slots__ = ("waiting",)  # a hall has thousands of these: no __dict__ for each
 
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            self.sizes: deque[int] = deque()  # of the items waiting, oldest first
+            self.waiting = 0  # bytes put and not yet taken
 
         def put(self, item, *args, **kwargs):
             """Queue item, counting its bytes."""
-            counted = size(item)
-            self.sizes.append(counted)
-            self.waiting += counted
+            self.waiting += size(item)
             return super().put(item, *args, **kwargs)
 
         def get(self, *args, **kwargs):
             """Take an item; its bytes no longer wait."""
             item = super().get(*args, **kwargs)
-            self.waiting -= self.sizes.popleft()
+            self.waiting -= size(item)
             return item
 
-        def behind_next(self) -> int:
-            """The bytes waiting behind the item that is taken next."""
-            return self.waiting - self.sizes[0] if self.sizes else 0
+        def over(self, limit: int) -> bool:
+            """Whether more than limit bytes wait, not counting the largest message."""
+            if self.waiting <= limit:  # the usual case: no need to look at each message
+                return False
+            waiting = self.queue  # the deque under gevent's and eventlet's queues alike
+            return self.waiting - max(map(size, waiting)) > limit
 
     return CountingQueue
 
@@ -82,9 +82,7 @@ def install(server, limit: int) -> bool:
 
     def bounded_send_packet(sid, pkt):
         socket = eio.sockets.get(sid)
-        if socket is not None and (
-            socket.__dict__.get("qa_cut") or socket.queue.behind_next() > limit
-        ):
+        if socket is not None and (socket.__dict__.get("qa_cut") or socket.queue.over(limit)):
             cut(eio, socket)
             return
         send_packet(sid, pkt)

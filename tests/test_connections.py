@@ -344,9 +344,9 @@ def edit(client: socketio.Client, question: int, text: str) -> None:
 
 @pytest.mark.parametrize("mode", SERVERS)
 def test_a_phone_that_stops_reading_is_cut_off_and_catches_up_when_it_returns(mode, tmp_path):
-    bound = 32 * 1024
+    bound = 8192
     with running_server(
-        tmp_path, QA_ASYNC_MODE=mode, QA_SEND_BUFFER=str(bound), QA_SOCKET_SNDBUF="16384"
+        tmp_path, QA_ASYNC_MODE=mode, QA_SEND_BUFFER=str(bound), QA_SOCKET_SNDBUF="8192"
     ) as live:
         event = event_with_long_questions(live, tmp_path)
         code = event["code"]
