@@ -28,8 +28,9 @@ from socket import SHUT_RDWR
 import simple_websocket
 from engineio import packet
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
-from wsproto.events import TextMessage
-from wsproto.frame_protocol import FrameProtocol
+from wsproto.events import CloseConnection, TextMessage
+from wsproto.frame_protocol import CloseReason, FrameProtocol
+from wsproto.utilities import LocalProtocolError
 
 YIELD_EVERY = 250  # sends between two yields of a broadcast to other greenlets
 YIELD_FOR = 0.001  # seconds; a timer, so that the loop polls for I/O (sleep(0) need not)
@@ -87,10 +88,21 @@ class FramedWebSocket(SimpleWebSocketWSGI):
         finally:
             del socket.qa_websocket  # leave no cycle for the garbage collector
 
+    def wait(self):
+        """The client's next message; None once it is gone, and then the connection is ended,
+        so that a writer blocked on a full kernel buffer does not wait out its timeout."""
+        message = super().wait()
+        if message is None:
+            self.cut()
+        return message
+
     def close(self):
-        """Say goodbye if the WebSocket is still open, then end the connection."""
-        with suppress(OSError, simple_websocket.ConnectionClosed):
-            super().close()
+        """Say goodbye if the kernel takes it at once (a client that stopped reading gets
+        none), then end the connection."""
+        if self.ws.connected:
+            self.ws.connected = False
+            with suppress(OSError, LocalProtocolError):
+                self.write_now(self.ws.ws.send(CloseConnection(CloseReason.NORMAL_CLOSURE)))
         self.cut()
 
     def cut(self) -> None:
@@ -171,8 +183,9 @@ class EventletWebSocket:
 
     def cut(self) -> None:
         """End the TCP connection now: the reader sees the end, a blocked writer fails."""
-        with suppress(OSError):
-            self._sock.shutdown(SHUT_RDWR)
+        if self._sock is not None:  # None until the handshake begins
+            with suppress(OSError):
+                self._sock.shutdown(SHUT_RDWR)
 
 
 def install(server, framed: bool = True) -> bool:
