@@ -65,12 +65,10 @@ def sio_client() -> socketio.Client:
     return connection
 
 
-def connect(port: int, **options) -> socket.socket:
+def connect(port: int) -> socket.socket:
     """A raw TCP connection to the server (closed after the test)."""
     conn = socket.create_connection(("127.0.0.1", port), timeout=10)
     HANG_UPS.append(conn.close)
-    for option, value in options.items():
-        conn.setsockopt(socket.SOL_SOCKET, getattr(socket, option), value)
     return conn
 
 
@@ -105,12 +103,12 @@ def response(conn: socket.socket) -> tuple[bytes, bytes]:
     return head, body
 
 
-def raw_websocket(port: int, query: str = "", **options) -> tuple[socket.socket, bytes]:
+def raw_websocket(port: int) -> tuple[socket.socket, bytes]:
     """A raw WebSocket to engine.io: the connection and the bytes after the handshake."""
-    conn = connect(port, **options)
+    conn = connect(port)
     key = base64.b64encode(os.urandom(16)).decode()
     conn.sendall(
-        f"GET /socket.io/?EIO=4&transport=websocket{query} HTTP/1.1\r\nHost: x\r\n"
+        f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
     )
