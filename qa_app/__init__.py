@@ -64,6 +64,9 @@ def create_app(config: dict | object | None = None):
         async_mode=app.config["QA_ASYNC_MODE"],
         **realtime.queue_options(app),
         cors_allowed_origins=origins,
+        ping_interval=app.config["QA_PING_INTERVAL"],
+        ping_timeout=app.config["QA_PING_TIMEOUT"],
+        max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
     )
     hosts.init_app(app)  # wraps Socket.IO too, as does what follows
     headers.init_app(app)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import create_app, server_lock, storage, websocket
+from . import create_app, server_lock, storage
 
 
 def _app(serving: bool = False):
@@ -32,41 +32,19 @@ GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (Python's d
 
 def _serve(app, host: str, port: int) -> None:
     """Run the real-time server until interrupted, with its connection limits raised."""
-    from .extensions import socketio
+    from . import httpserver
 
     mode = app.config["QA_ASYNC_MODE"]
     limit = app.config["QA_MAX_CONNECTIONS"]
-    backlog = app.config["QA_BACKLOG"]
-    served, framed = app, False
-    if not app.config["QA_WS_COMPRESSION"]:
-        served = websocket.without_compression(app)
-        framed = websocket.install(socketio.server)  # frames with compression would differ
-    # simple-websocket duplicates each gevent socket; qa_app's WebSocket gives the copy back
-    _raise_fd_limit(limit, per_connection=1 if framed or mode != "gevent" else 2)
+    # one descriptor per connection: qa_app's WebSocket closes simple-websocket's duplicate
+    _raise_fd_limit(limit)
     _tune_gc()
     click.echo(
         f"Serving on http://{host}:{port} ({mode}, up to {limit} connections); "
         "press Ctrl+C to stop.",
         err=True,
     )
-    if mode == "gevent":
-        from gevent import pool, pywsgi
-
-        # the default spawn has no limit; a pool makes the limit explicit and stops accepting
-        # (leaving newcomers in the listen backlog) instead of running out of memory or files
-        server = pywsgi.WSGIServer(
-            (host, port), served, backlog=backlog, spawn=pool.Pool(limit), log=None
-        )
-        server.serve_forever()
-    elif mode == "eventlet":
-        import eventlet
-        import eventlet.wsgi
-
-        # eventlet's defaults are 1,024 connections (max_size) and a listen backlog of 50
-        listener = eventlet.listen((host, port), backlog=backlog)
-        eventlet.wsgi.server(listener, served, max_size=limit, log_output=False)
-    else:
-        socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True)
+    httpserver.serve(app, host, port)
 
 
 def _tune_gc() -> None:

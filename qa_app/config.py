@@ -54,6 +54,13 @@ class Config:
         self.QA_MAX_CONNECTIONS = int(os.environ.get("QA_MAX_CONNECTIONS", "20000"))
         self.QA_BACKLOG = int(os.environ.get("QA_BACKLOG", "2048"))
         self.QA_WS_COMPRESSION = _flag("QA_WS_COMPRESSION", False)
+        # what one connection may hold (qa_app/httpserver.py, qa_app/sendlimit.py)
+        self.QA_HEADER_TIMEOUT = float(os.environ.get("QA_HEADER_TIMEOUT", "10"))
+        self.QA_KEEPALIVE_TIMEOUT = float(os.environ.get("QA_KEEPALIVE_TIMEOUT", "20"))
+        self.QA_SEND_BUFFER = int(os.environ.get("QA_SEND_BUFFER", str(256 * 1024)))
+        self.QA_SOCKET_SNDBUF = int(os.environ.get("QA_SOCKET_SNDBUF", str(64 * 1024)))
+        self.QA_PING_INTERVAL = float(os.environ.get("QA_PING_INTERVAL", "25"))
+        self.QA_PING_TIMEOUT = float(os.environ.get("QA_PING_TIMEOUT", "20"))
         self.QA_ALLOWED_ORIGINS = _list("QA_ALLOWED_ORIGINS")
         self.QA_PUBLIC_URL = os.environ.get("QA_PUBLIC_URL", "").rstrip("/") or None
         self.QA_RATE_LIMITS = _flag("QA_RATE_LIMITS", True)
@@ -76,7 +83,7 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _flag("QA_SECURE_COOKIES", False)
-        self.MAX_CONTENT_LENGTH = 1024 * 1024
+        self.MAX_CONTENT_LENGTH = 1024 * 1024  # every request body and WebSocket message
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
         self.WTF_CSRF_TIME_LIMIT = None
 

@@ -1,24 +1,36 @@
-"""The WebSocket side of the server: no per-message compression, and each broadcast framed once.
+"""The WebSocket side of the server: bounded, each broadcast framed once, no compression.
 
-An `update` goes to thousands of phones as the same text. engine.io encodes a packet once (its
-`encode` is cached), so every phone's writer hands the same `str` object to its WebSocket. With
-`install`, gevent's WebSocket (simple-websocket) frames that text once with wsproto and writes
-the same bytes to every socket, instead of framing it again in pure Python for every phone; and
-a broadcast writes to each idle socket at once, without waking that socket's writer greenlet
-through its queue (a busy socket, or a slow one whose kernel buffer is full, still gets the
-frame through its queue, in order). It also gives back the duplicate that simple-websocket
-makes of each socket, so that a phone costs one open file, not two. eventlet's WebSocket frames
-in its own way and is left as it is.
+Bounded: an incoming message may be at most the body limit (1 MiB, `MAX_CONTENT_LENGTH`); a
+connection that says nothing for a ping interval and timeout is closed (engine.io means to set
+that socket timeout, but looks for the socket where neither simple-websocket nor this wrapper
+keeps it); closing a WebSocket ends its TCP connection too, so that a client that went away
+without a word (no FIN) gives its slot back at once; and qa_app/sendlimit.py can end the
+connection of a client that stops reading (`cut`).
+
+Framed once: an `update` goes to thousands of phones as the same text. engine.io encodes a
+packet once (its `encode` is cached), so every phone's writer hands the same `str` object to its
+WebSocket. With `install`, gevent's WebSocket (simple-websocket) frames that text once with
+wsproto and writes the same bytes to every socket, instead of framing it again in pure Python
+for every phone; and a broadcast writes to each idle socket at once, without waking that
+socket's writer greenlet through its queue (a busy socket, or a slow one whose kernel buffer is
+full, still gets the frame through its queue, in order). It also gives back the duplicate that
+simple-websocket makes of each socket, so that a phone costs one open file, not two. With
+per-message compression (`QA_WS_COMPRESSION=1`) each text is framed, and compressed, by wsproto
+for each phone. eventlet's WebSocket frames in its own way; it gets the bounds only.
 """
 
 from __future__ import annotations
 
 import itertools
+from contextlib import suppress
+from socket import SHUT_RDWR
 
 import simple_websocket
 from engineio import packet
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
-from wsproto.frame_protocol import FrameProtocol
+from wsproto.events import CloseConnection, TextMessage
+from wsproto.frame_protocol import CloseReason, FrameProtocol
+from wsproto.utilities import LocalProtocolError
 
 YIELD_EVERY = 250  # sends between two yields of a broadcast to other greenlets
 YIELD_FOR = 0.001  # seconds; a timer, so that the loop polls for I/O (sleep(0) need not)
@@ -59,17 +71,44 @@ class FramedWebSocket(SimpleWebSocketWSGI):
     to the socket at once when nothing else is being written to it."""
 
     busy = False  # the writer is in the middle of a frame
+    framed = True  # False with per-message compression: wsproto frames each text for each socket
 
     def __call__(self, environ, start_response):
         """Serve the connection; its engine.io socket learns which WebSocket it has."""
-        self.ws = simple_websocket.Server(environ, **self.server_args)
-        self.use_one_descriptor(environ)
         socket = self.app.__self__  # app is the engine.io socket's bound websocket handler
+        eio = socket.server
+        self.ws = simple_websocket.Server(
+            environ, max_message_size=eio.max_http_buffer_size, **self.server_args
+        )
+        self.use_one_descriptor(environ)
+        self.ws.sock.settimeout(eio.ping_interval + eio.ping_timeout)  # a client answers pings
         socket.qa_websocket = self  # from now on a broadcast may write to it at once
         try:
             return self.app(self)
         finally:
             del socket.qa_websocket  # leave no cycle for the garbage collector
+
+    def wait(self):
+        """The client's next message; None once it is gone, and then the connection is ended,
+        so that a writer blocked on a full kernel buffer does not wait out its timeout."""
+        message = super().wait()
+        if message is None:
+            self.cut()
+        return message
+
+    def close(self):
+        """Say goodbye if the kernel takes it at once (a client that stopped reading gets
+        none), then end the connection."""
+        if self.ws.connected:
+            self.ws.connected = False
+            with suppress(OSError, LocalProtocolError):
+                self.write_now(self.ws.ws.send(CloseConnection(CloseReason.NORMAL_CLOSURE)))
+        self.cut()
+
+    def cut(self) -> None:
+        """End the TCP connection now: the reader sees the end, a blocked writer fails."""
+        with suppress(OSError):
+            self.ws.sock.shutdown(SHUT_RDWR)
 
     def use_one_descriptor(self, environ) -> None:
         """Use the server's own socket instead of simple-websocket's duplicate of it.
@@ -93,7 +132,7 @@ class FramedWebSocket(SimpleWebSocketWSGI):
         if isinstance(message, FrameRest):
             frame = message
         elif isinstance(message, str):
-            frame = FRAMES.frame(message)
+            frame = FRAMES.frame(message) if self.framed else self.ws.ws.send(TextMessage(message))
         else:
             return super().send(message)
         if not self.ws.connected:
@@ -129,21 +168,55 @@ class FramedWebSocket(SimpleWebSocketWSGI):
         return True
 
 
-def install(server) -> bool:
-    """Make a gevent Socket.IO server frame each text once and write broadcasts at once.
+class EventletWebSocket:
+    """eventlet's WebSocket under engine.io, which sets its timeout and message limit itself;
+    its engine.io socket learns which WebSocket it has, so that a slow client can be cut."""
 
-    False where it does not apply (eventlet, threading, or gevent-websocket installed).
+    def __call__(self, environ, start_response):
+        """Serve the connection, known to its engine.io socket meanwhile."""
+        socket = self.handler.__self__  # the engine.io socket's bound websocket handler
+        socket.qa_websocket = self
+        try:
+            return super().__call__(environ, start_response)
+        finally:
+            del socket.qa_websocket
+
+    def cut(self) -> None:
+        """End the TCP connection now: the reader sees the end, a blocked writer fails."""
+        if self._sock is not None:  # None until the handshake begins
+            with suppress(OSError):
+                self._sock.shutdown(SHUT_RDWR)
+
+
+def install(server, framed: bool = True) -> bool:
+    """Give a gevent or eventlet Socket.IO server qa_app's WebSocket, and under gevent (framed,
+    without compression) frame each text once and write broadcasts at once.
+
+    False where it does not apply (threading, or gevent-websocket installed).
     """
     eio = server.eio
     base = eio._async.get("websocket")
+    if eio.async_mode == "eventlet" and base is not None:
+        bounded = type("EventletWebSocket", (EventletWebSocket, base), {})
+        eio._async = dict(eio._async, websocket=bounded)
+        return True
     queued = getattr(server, "_send_eio_packet", None)  # python-socketio >= 5.8
     if eio.async_mode != "gevent" or not (base and issubclass(base, SimpleWebSocketWSGI)):
         return False
     if queued is None:
         return False
+    websocket = type("FramedWebSocket", (FramedWebSocket, base), {"framed": framed})
+    eio._async = dict(eio._async, websocket=websocket)  # engine.io builds each socket's from this
+    if framed:
+        write_broadcasts_at_once(server, queued)
+    return True
+
+
+def write_broadcasts_at_once(server, queued) -> None:
+    """Send each broadcast to idle sockets at once, the rest through their queues."""
     import gevent  # only now: an eventlet process has no business loading it
-    framed = type("FramedWebSocket", (FramedWebSocket, base), {})
-    eio._async = dict(eio._async, websocket=framed)  # engine.io builds each socket's from this
+
+    eio = server.eio
     sent = itertools.count()
 
     def send_eio_packet(eio_sid, eio_packet):  # what socketio.Manager.emit calls per recipient
@@ -156,7 +229,6 @@ def install(server) -> bool:
             queued(eio_sid, eio_packet)
 
     server._send_eio_packet = send_eio_packet
-    return True
 
 
 def without_compression(app):

@@ -93,7 +93,16 @@ class SlowPhone:
 @pytest.mark.live
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_a_phone_that_stops_reading_gets_every_update_whole_and_in_order(tmp_path):
-    with running_server(tmp_path, QA_TICK_MS="20") as live:  # gevent: frames written at once
+    # gevent: frames written at once. The phone stops reading for as long as the questions and
+    # votes take, so the send buffer and the ping time are made large enough for it never to
+    # be cut off (tests/test_connections.py checks that a phone over the defaults is)
+    with running_server(
+        tmp_path,
+        QA_TICK_MS="20",
+        QA_SEND_BUFFER=str(64 * 2**20),
+        QA_PING_INTERVAL="300",
+        QA_PING_TIMEOUT="300",
+    ) as live:
         path = tmp_path / "event.json"
         path.write_text(json.dumps({**SEED_EVENT, "settings": {"max_question_length": 2000}}))
         event = live.create_event(path)
