@@ -53,3 +53,13 @@ def test_every_cli_command_is_in_the_readme():
 
     missing = [name for name in cli.commands if f"qa-app {name}" not in README]
     assert not missing, f"commands missing from the README: {missing}"
+
+
+def test_the_docs_stand_alone():
+    """No doc, docstring or page cites a file outside the repository."""
+    outside = re.compile(r"DESIGN\.md|\.\./shared")
+    files = [ROOT / "README.md", ROOT / "SECURITY.md", ROOT / "CHANGELOG.md"]
+    files += [*(ROOT / "docs").glob("*.md"), *(ROOT / "qa_app").rglob("*.py")]
+    files += [*(ROOT / "templates").rglob("*.html"), *(ROOT / "static" / "js").glob("*.js")]
+    citing = [str(path.relative_to(ROOT)) for path in files if outside.search(path.read_text())]
+    assert not citing, f"these cite files outside the repository: {citing}"

@@ -22,7 +22,7 @@ def utc_iso(moment: datetime | None) -> str | None:
 
 
 def event_view(event: Event) -> dict:
-    """The `event` object of DESIGN.md."""
+    """The `event` object of docs/protocol.md."""
     return {
         "id": event.id,
         "code": event.code,
