@@ -108,7 +108,7 @@ def raw_websocket(port: int) -> tuple[socket.socket, bytes]:
     conn = connect(port)
     key = base64.b64encode(os.urandom(16)).decode()
     conn.sendall(
-        f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"
+        f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: localhost\r\n"
         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
     )
@@ -160,7 +160,7 @@ def test_a_kept_alive_connection_may_idle_only_for_the_keep_alive_time(live):
     _, port, _ = live
     conn = connect(port)
     for _ in range(2):  # kept alive between requests that come within the time
-        conn.sendall(b"GET /api/v1/events/nope HTTP/1.1\r\nHost: x\r\n\r\n")
+        conn.sendall(b"GET /api/v1/events/nope HTTP/1.1\r\nHost: localhost\r\n\r\n")
         assert response(conn)[0].startswith(b"HTTP/1.1 404")
         time.sleep(0.4)
     took, answer = closed_after(conn, 5)
@@ -189,7 +189,8 @@ def test_a_body_over_the_limit_is_refused_before_it_is_sent(live, target, framin
         "api": f"/api/v1/events/{event}/participants",
     }[target]
     conn = connect(port)
-    conn.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\n{framing}\r\n\r\n".encode())  # no body
+    head = f"POST {path} HTTP/1.1\r\nHost: localhost\r\n{framing}\r\n\r\n"
+    conn.sendall(head.encode())  # no body
     took, answer = closed_after(conn, 3)
     assert took is not None and took < 1, f"no answer, or the connection kept open: {answer!r}"
     head, body = answer.split(b"\r\n\r\n", 1)
@@ -223,7 +224,7 @@ def test_bytes_after_a_websocket_are_never_read_as_a_request(live):
     conn.sendall(bytes(goodbye))
     wait_for(lambda: any(f.opcode == Opcode.CLOSE for f in frames(conn.recv(65536))), 5)
     try:  # the WebSocket is over: this is not a request on a kept-alive connection
-        conn.sendall(b"GET /api/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n")
+        conn.sendall(b"GET /api/openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n")
     except OSError:
         pass
     took, answer = closed_after(conn, 3)
