@@ -114,6 +114,41 @@ def app(backend, tmp_path, request):
 
 
 @pytest.fixture
+def make_app(backend, tmp_path, request):
+    """A factory of apps on one real, migrated database of the test's backend (emptied once on
+    PostgreSQL), each with settings of the test's choosing."""
+    made = []
+
+    def make(**settings):
+        if backend == "postgres":
+            url = request.getfixturevalue("postgres_url")
+        else:
+            url = f"sqlite:///{tmp_path / 'qa.db'}"
+        application = create_app(test_config(url, **settings))
+        if not made:
+            (_empty_postgres if backend == "postgres" else storage.upgrade)(application)
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A redis-server of the test's own (tests/live.py `Redis`), stopped at the end."""
+    from tests.live import Redis
+
+    server = Redis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def ctx(app):
     """An app context for calling domain functions directly."""
     with app.app_context():

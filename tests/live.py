@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -117,3 +119,64 @@ def running_server(tmp_path: Path, port: int | None = None, **env_extra: str):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class Redis:
+    """A redis-server of a test's own, on a free port, that can be stopped and started again
+    (never the shared one on 6379)."""
+
+    def __init__(self, tmp_path) -> None:
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            from tests.conftest import service_unavailable
+
+            service_unavailable("Redis", "no redis-server on PATH")
+        self.port = free_port()
+        self.dir = tmp_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = [self.binary, "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(
+            [*args, "--bind", "127.0.0.1", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self.answers, 10, "redis-server to start")
+
+    def answers(self) -> bool:
+        """Whether it answers now (one try, no client retries: `start` returns once it is up)."""
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        once = Retry(NoBackoff(), 0)
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, retry=once)
+        try:
+            return client.ping()
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # in case it was paused
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        """Kill it without a clean shutdown (SIGKILL); `start` brings it back on the same port."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def pause(self) -> None:
+        """Stop it answering while its port stays open (SIGSTOP): a hung Redis."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)

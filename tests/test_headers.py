@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa_app import create_app, storage
 from qa_app.extensions import db
-from tests import conftest
 from tests.conftest import csrf_token, make_event
 
 PAGES = {
@@ -34,25 +32,19 @@ OTHER = {
 
 
 @pytest.fixture
-def make_app(tmp_path):
-    """Apps on one migrated SQLite file, with settings of the test's choosing."""
-    url = f"sqlite:///{tmp_path / 'qa.db'}"
+def make_app(make_app):
+    """conftest's factory of apps on one database, with an event in it."""
     made = []
 
     def make(**settings):
-        app = create_app(conftest.test_config(url, **settings))
+        app = make_app(**settings)
         if not made:
-            storage.upgrade(app)
             with app.app_context():
                 make_event()
         made.append(app)
         return app
 
-    yield make
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return make
 
 
 def signed_in(app):

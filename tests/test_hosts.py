@@ -13,10 +13,8 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from qa_app import create_app, storage
 from qa_app.extensions import db
 from qa_app.models import Participant
-from tests import conftest
 from tests.conftest import make_event
 from tests.live import running_server
 
@@ -32,26 +30,6 @@ PAGES = [
     "/static/css/app.css",
 ]
 API = ["/api/openapi.json", "/api/v1/events/{code}", "/api/v1/events/{code}/export.csv"]
-
-
-@pytest.fixture
-def make_app(tmp_path):
-    """Apps on one migrated SQLite file, with settings of the test's choosing."""
-    url = f"sqlite:///{tmp_path / 'qa.db'}"
-    made = []
-
-    def make(**settings):
-        app = create_app(conftest.test_config(url, **settings))
-        if not made:
-            storage.upgrade(app)
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def event_of(app) -> tuple[str, str]:

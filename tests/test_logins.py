@@ -11,11 +11,8 @@ import pytest
 import requests
 import socketio as socketio_client
 
-from qa_app import create_app, storage
 from qa_app.admin import set_admin_password
-from qa_app.extensions import db
 from tests.conftest import csrf_token
-from tests.conftest import test_config as config_for
 from tests.live import running_server
 from tests.test_revocation import add_admin, create_event_live, log_in_live
 
@@ -23,25 +20,18 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def make_app(tmp_path):
-    """An app on SQLite with rate limits on and the test's login limits; two admins."""
-    made = []
+def make_app(make_app):
+    """conftest's factory of apps on one database, with rate limits on (the test's login
+    limits) and two admins."""
 
     def make(**limits):
-        settings = {"QA_RATE_LIMITS": True, **limits}
-        config = config_for(f"sqlite:///{tmp_path / 'qa.db'}", **settings)
-        application = create_app(config)
-        storage.upgrade(application)
+        application = make_app(**{"QA_RATE_LIMITS": True, **limits})
         with application.app_context():
             set_admin_password("organiser", PASSWORD)
             set_admin_password("deputy", PASSWORD)
-        made.append(application)
         return application
 
-    yield make
-    for application in made:
-        with application.app_context():
-            db.engine.dispose()
+    return make
 
 
 class Browser:

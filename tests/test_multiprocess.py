@@ -6,9 +6,6 @@ The Redis is the test's own (`redis-server` on a free port), never the shared on
 from __future__ import annotations
 
 import json
-import shutil
-import signal
-import subprocess
 import threading
 import time
 
@@ -16,71 +13,12 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import SEED_EVENT, service_unavailable
-from tests.live import free_port, running_server, wait_for
+from tests.conftest import SEED_EVENT
+from tests.live import running_server, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
 
 PRIVATE = ("mine", "voted")
-
-
-
-class Redis:
-    """A redis-server of this test, on a free port, that can be stopped and started again."""
-
-    def __init__(self, tmp_path) -> None:
-        self.binary = shutil.which("redis-server")
-        if self.binary is None:
-            service_unavailable("Redis", "no redis-server on PATH")
-        self.port = free_port()
-        self.dir = tmp_path
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = [self.binary, "--port", str(self.port), "--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(
-            [*args, "--bind", "127.0.0.1", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for(self.answers, 10, "redis-server to start")
-
-    def answers(self) -> bool:
-        """Whether it answers now (one try, no client retries: `start` returns once it is up)."""
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-
-        once = Retry(NoBackoff(), 0)
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5, retry=once)
-        try:
-            return client.ping()
-        except redis.RedisError:
-            return False
-        finally:
-            client.close()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGCONT)  # in case it was paused
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-    def kill(self) -> None:
-        """Kill it without a clean shutdown (SIGKILL); `start` brings it back on the same port."""
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def pause(self) -> None:
-        """Stop it answering while its port stays open (SIGSTOP): a hung Redis."""
-        self.process.send_signal(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        self.process.send_signal(signal.SIGCONT)
 
 
 class Mirror:
@@ -124,14 +62,6 @@ def join(url: str, code: str) -> str:
     answer = requests.post(f"{url}/api/v1/events/{code}/participants", json={}, timeout=10)
     assert answer.status_code == 201, answer.text
     return answer.json()["token"]
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = Redis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ def test_a_second_server_on_the_same_sqlite_file_refuses_to_start_and_changes_no
 
 @pytest.mark.redis
 def test_with_a_message_queue_two_servers_share_the_file(tmp_path, request):
-    from tests.test_multiprocess import Redis
+    from tests.live import Redis
 
     redis = Redis(tmp_path)
     redis.start()

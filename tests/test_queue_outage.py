@@ -31,7 +31,7 @@ import requests
 
 from tests.conftest import SEED_EVENT
 from tests.live import running_server, wait_for
-from tests.test_multiprocess import Mirror, Redis, join
+from tests.test_multiprocess import Mirror, join
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
 
@@ -64,14 +64,6 @@ class Phone(Mirror):
         answer = self.sio.call(name, payload, timeout=15)
         acks.append((name, answer, time.monotonic() - started))
         return answer
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = Redis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -22,8 +22,7 @@ from qa_app.models import Question, Vote
 from qa_app.schemas import SettingsIn
 from tests import conftest
 from tests.conftest import make_event, moderator
-from tests.live import wait_for
-from tests.test_multiprocess import Redis
+from tests.live import Redis, wait_for
 
 
 def limited(tmp_path, **limits):
@@ -33,14 +32,6 @@ def limited(tmp_path, **limits):
     application = create_app(config)
     storage.upgrade(application)
     return application
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    server = Redis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def limit_keys(server: Redis) -> list[bytes]:

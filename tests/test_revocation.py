@@ -17,14 +17,13 @@ import socketio as socketio_client
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from qa_app import create_app, storage
+from qa_app import create_app
 from qa_app.admin import set_admin_password
 from qa_app.extensions import db, socketio
 from qa_app.models import AdminSession, Event, Participant, Question
 from qa_app.schemas import AskIn
 from tests.conftest import (
     SEED_EVENT,
-    _empty_postgres,
     csrf_token,
     make_event,
     make_participant,
@@ -35,30 +34,6 @@ from tests.live import free_port, running_server, wait_for
 BOTH = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 PASSWORD = "correct horse battery"
 CUT_OFF_WITHIN_S = 1.0
-
-
-@pytest.fixture
-def make_app(backend, tmp_path, request):
-    """Apps on a real, migrated database of the test's backend, with settings of the test's."""
-    made = []
-
-    def make(**extra):
-        if backend == "postgres":
-            url = request.getfixturevalue("postgres_url")
-            application = create_app(config_for(url, **extra))
-            if not made:
-                _empty_postgres(application)
-        else:
-            application = create_app(config_for(f"sqlite:///{tmp_path / 'qa.db'}", **extra))
-            storage.upgrade(application)
-        made.append(application)
-        return application
-
-    yield make
-    for application in made:
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 @pytest.fixture
@@ -498,16 +473,6 @@ def test_a_password_changed_on_the_command_line_cuts_off_the_admins_socket(tmp_p
 
 
 # -- two processes ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    from tests.test_multiprocess import Redis
-
-    server = Redis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.live
