@@ -121,6 +121,21 @@ def running_server(tmp_path: Path, port: int | None = None, **env_extra: str):
             process.wait()
 
 
+@contextmanager
+def two_servers(tmp_path: Path, database_url: str, queue_url: str, a=None, b=None):
+    """Two `qa-app serve` processes (gevent) on one PostgreSQL database and one Redis, each in
+    a folder of its own, with extra settings for either (a, b: dicts); yield both Servers."""
+    shared = {"DATABASE_URL": database_url, "QA_MESSAGE_QUEUE": queue_url}
+    shared |= {"QA_ASYNC_MODE": "gevent", "QA_TICK_MS": "100"}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with (
+        running_server(tmp_path / "a", **shared | (a or {})) as first,
+        running_server(tmp_path / "b", **shared | (b or {})) as second,
+    ):
+        yield first, second
+
+
 class Redis:
     """A redis-server of a test's own, on a free port, that can be stopped and started again
     (never the shared one on 6379)."""

@@ -14,7 +14,8 @@ import requests
 import socketio
 
 from tests.conftest import SEED_EVENT
-from tests.live import running_server, wait_for
+from tests.live import two_servers as two_servers_running
+from tests.live import wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
 
@@ -67,15 +68,7 @@ def join(url: str, code: str) -> str:
 @pytest.fixture
 def two_servers(tmp_path, postgres_url, redis_server):
     """Two `qa-app serve` processes sharing the PostgreSQL database and the test's Redis."""
-    env = {
-        "DATABASE_URL": postgres_url,
-        "QA_MESSAGE_QUEUE": redis_server.url,
-        "QA_TICK_MS": "100",
-        "QA_ASYNC_MODE": "gevent",
-    }
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    with running_server(tmp_path / "a", **env) as a, running_server(tmp_path / "b", **env) as b:
+    with two_servers_running(tmp_path, postgres_url, redis_server.url) as (a, b):
         path = tmp_path / "event.json"
         path.write_text(json.dumps(SEED_EVENT))
         a.event = a.create_event(path)

@@ -31,6 +31,7 @@ import requests
 
 from tests.conftest import SEED_EVENT
 from tests.live import running_server, wait_for
+from tests.live import two_servers as two_servers_running
 from tests.test_multiprocess import Mirror, join
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
@@ -72,18 +73,10 @@ def two_servers(tmp_path, postgres_url, redis_server):
 
     A flushes every 100 ms; B publishes each change at once (tick 0), the other path to Redis.
     """
-    env = {
-        "DATABASE_URL": postgres_url,
-        "QA_MESSAGE_QUEUE": redis_server.url,
-        "QA_ASYNC_MODE": "gevent",
-        "QA_RATE_LIMITS": "1",
-    }
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    with (
-        running_server(tmp_path / "a", QA_TICK_MS="100", **env) as a,
-        running_server(tmp_path / "b", QA_TICK_MS="0", **env) as b,
-    ):
+    limits_on = {"QA_RATE_LIMITS": "1"}
+    with two_servers_running(
+        tmp_path, postgres_url, redis_server.url, a=limits_on, b=limits_on | {"QA_TICK_MS": "0"}
+    ) as (a, b):
         path = tmp_path / "event.json"
         path.write_text(json.dumps(SEED_EVENT))
         a.event = a.create_event(path)

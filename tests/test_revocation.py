@@ -29,7 +29,7 @@ from tests.conftest import (
     make_participant,
 )
 from tests.conftest import test_config as config_for
-from tests.live import free_port, running_server, wait_for
+from tests.live import running_server, two_servers, wait_for
 
 BOTH = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 PASSWORD = "correct horse battery"
@@ -479,18 +479,7 @@ def test_a_password_changed_on_the_command_line_cuts_off_the_admins_socket(tmp_p
 @pytest.mark.redis
 @pytest.mark.postgres
 def test_revocation_reaches_the_other_process_within_a_second(tmp_path, postgres_url, redis_server):
-    env = {
-        "DATABASE_URL": postgres_url,
-        "QA_MESSAGE_QUEUE": redis_server.url,
-        "QA_TICK_MS": "100",
-        "QA_ASYNC_MODE": "gevent",
-    }
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    with (
-        running_server(tmp_path / "a", port=free_port(), **env) as a,
-        running_server(tmp_path / "b", port=free_port(), **env) as b,
-    ):
+    with two_servers(tmp_path, postgres_url, redis_server.url) as (a, b):
         event = event_on(a, tmp_path, settings={"pre_moderation": True})
         code, key = event["code"], event["moderator_key"]
         alice = requests.post(f"{a.url}/api/v1/events/{code}/participants", json={}, timeout=10)
