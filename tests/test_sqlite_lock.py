@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -133,6 +134,11 @@ def test_a_lock_held_elsewhere_freezes_nothing_and_each_write_ends_once_or_busy(
     assert len(reads) >= hall.hold_s  # reads kept coming, at least one a second
     assert {status for _s, status in reads} == {200}
     slowest = max(seconds for seconds, _status in reads)
+    codes = Counter(c for _k, _i, c, _s in outcomes)
+    print(
+        f"\n{hall.hold_s} s lock: {len(reads)} reads, slowest {slowest * 1000:.0f} ms; writes "
+        f"{dict(codes)}, the longest {max(s for *_x, s in outcomes):.2f} s"
+    )
     assert slowest < 1.0, f"the slowest read took {slowest:.2f} s"
     assert {c for _k, _i, c, _s in outcomes} <= {"ok", "busy"}, outcomes
     assert "busy" in {c for _k, _i, c, _s in outcomes}  # some waited out the whole deadline
