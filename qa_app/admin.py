@@ -43,9 +43,14 @@ def set_admin_password(name: str, password: str) -> bool:
     return created
 
 
+def throttles(address: str, name: str) -> tuple[tuple[str, str], ...]:
+    """The log-in throttles a log-in counts against: per address, and per account name."""
+    return (("login", address), ("login_account", name[:NAME_MAX]))
+
+
 def throttled(address: str, name: str) -> str | None:
     """The throttle that refuses a log-in now ("login" per address, "login_account"), if any."""
-    for action, who in (("login", address), ("login_account", name[:NAME_MAX])):
+    for action, who in throttles(address, name):
         try:
             ratelimit.check(action, who)
         except RateLimited:
@@ -66,7 +71,7 @@ def check_login(name: str, password: str, address: str) -> int | None:
     db.session.rollback()  # no pooled connection is held while the hash waits for its thread
     if passwords.check_password(found.password_hash if found else None, password):
         return found.id
-    for action, who in (("login", address), ("login_account", name[:NAME_MAX])):
+    for action, who in throttles(address, name):
         with suppress(RateLimited):  # a full window stays full: the next attempt is refused
             ratelimit.hit(action, who)
     return None

@@ -26,6 +26,22 @@ def _patch_for_async_mode() -> None:
         eventlet.monkey_patch()
 
 
+def green_library() -> str | None:
+    """Which library monkey-patched this process: "gevent", "eventlet", or None (plain threads).
+
+    `qa-app serve` patches above, before anything else is imported, and the benchmark's
+    processes patch themselves; what must never block a green loop asks here (storage.py's
+    SQLite waits, passwords.py's hashing).
+    """
+    gevent_monkey = sys.modules.get("gevent.monkey")
+    if gevent_monkey is not None and gevent_monkey.is_module_patched("time"):
+        return "gevent"
+    eventlet_patcher = sys.modules.get("eventlet.patcher")
+    if eventlet_patcher is not None and eventlet_patcher.is_monkey_patched("time"):
+        return "eventlet"
+    return None
+
+
 def main() -> None:
     """Entry point of the console script."""
     _patch_for_async_mode()

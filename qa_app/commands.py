@@ -36,7 +36,6 @@ def _serve(app, host: str, port: int) -> None:
 
     mode = app.config["QA_ASYNC_MODE"]
     limit = app.config["QA_MAX_CONNECTIONS"]
-    # one descriptor per connection: qa_app's WebSocket closes simple-websocket's duplicate
     _raise_fd_limit(limit)
     _tune_gc()
     click.echo(
@@ -59,18 +58,17 @@ def _tune_gc() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
 
 
-def _raise_fd_limit(connections: int, per_connection: int = 1) -> None:
+def _raise_fd_limit(connections: int) -> None:
     """Raise the open-files limit for connections; warn where it stays short.
 
-    A connection holds one descriptor, or two where simple-websocket keeps its own duplicate
-    (gevent without `qa_app.websocket`), and the database pool, Redis, logs and the listener
-    need a few more. The hard limit is raised too where the process may (root, or
-    CAP_SYS_RESOURCE).
+    A connection holds one descriptor (under gevent qa_app's WebSocket closes the duplicate
+    simple-websocket makes), and the database pool, Redis, logs and the listener need a few
+    more. The hard limit is raised too where the process may (root, or CAP_SYS_RESOURCE).
     """
     import resource
 
     infinity = resource.RLIM_INFINITY
-    wanted = per_connection * connections + 100
+    wanted = connections + 100
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != infinity and hard < wanted:
         try:

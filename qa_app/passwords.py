@@ -17,12 +17,13 @@ of an answer does not tell which names exist.
 from __future__ import annotations
 
 import secrets
-import sys
 import threading
 from collections.abc import Callable
 from typing import TypeVar
 
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from .cli import green_library
 
 HASH_THREADS = 1  # hashes at once per process: a whole core, leaving the other(s) to the loop
 
@@ -63,12 +64,13 @@ def offload(fn: Callable[..., T], *args: object) -> T:
 
 def _make_runner() -> Callable:
     """A runner for the async library this process was patched for."""
-    if _patched_by("gevent"):
+    library = green_library()
+    if library == "gevent":
         from gevent.threadpool import ThreadPool
 
         pool = ThreadPool(HASH_THREADS)
         return lambda fn, *args: pool.apply(fn, args)
-    if _patched_by("eventlet"):
+    if library == "eventlet":
         from eventlet import tpool
         from eventlet.semaphore import Semaphore
 
@@ -80,16 +82,3 @@ def _make_runner() -> Callable:
 
         return run
     return lambda fn, *args: fn(*args)
-
-
-def _patched_by(library: str) -> bool:
-    """Whether library monkey-patched this process (`qa-app serve` does it before any import)."""
-    if library not in sys.modules:
-        return False
-    if library == "gevent":
-        from gevent import monkey
-
-        return monkey.is_module_patched("threading")
-    from eventlet import patcher
-
-    return patcher.is_monkey_patched("thread")

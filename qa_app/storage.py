@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade as alembic_upgrade
 from sqlalchemy import event, text
 
+from .cli import green_library
 from .errors import Busy
 from .extensions import db, migrate
 
@@ -71,21 +71,11 @@ def init_app(app: Flask) -> None:
             event.listen(db.engine, "connect", partial(_sqlite_pragmas, synchronous=synchronous))
 
 
-def green() -> bool:
-    """Whether this process runs green threads (gevent or eventlet patched `time`)."""
-    gevent_monkey = sys.modules.get("gevent.monkey")
-    eventlet_patcher = sys.modules.get("eventlet.patcher")
-    return bool(
-        (gevent_monkey and gevent_monkey.is_module_patched("time"))
-        or (eventlet_patcher and eventlet_patcher.is_monkey_patched("time"))
-    )
-
-
 def _sqlite_pragmas(dbapi_connection, _record, synchronous: str) -> None:
     """Busy timeout (0 under green threads), WAL, foreign keys and the fsync level."""
     busy_timeout_ms = _busy_timeout_ms.get()
     if busy_timeout_ms is None:
-        busy_timeout_ms = 0 if green() else int(WRITE_WAIT_S * 1000)
+        busy_timeout_ms = 0 if green_library() else int(WRITE_WAIT_S * 1000)
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
     cursor.execute("PRAGMA journal_mode=WAL")

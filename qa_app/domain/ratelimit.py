@@ -60,16 +60,10 @@ class Limiter:
         self.down = False
         self.lock = threading.Lock()
 
-    def hit(self, limit: RateLimitItem, *identifiers: str) -> bool:
-        """Count one action; False past the limit."""
-        return self.run("hit", limit, identifiers)
-
-    def test(self, limit: RateLimitItem, *identifiers: str) -> bool:
-        """Whether one more action is within the limit; counts nothing."""
-        return self.run("test", limit, identifiers)
-
     def run(self, method: str, limit: RateLimitItem, identifiers: tuple[str, ...]) -> bool:
-        """Ask the shared storage, or this process's memory while the shared one is down."""
+        """The limiter's `hit` (count one action; False past the limit) or `test` (whether one
+        more is within it, counting nothing): on the shared storage, or on this process's
+        memory while the shared one is down."""
         if self.shared is not None and not self.down:
             try:
                 return getattr(self.shared, method)(limit, *identifiers)
@@ -131,4 +125,3 @@ def _limit(action: str, who: object, method: str) -> None:
     limiter: Limiter = current_app.extensions["qa_limiter"]
     if not limiter.run(method, limit, ("qa", action, str(who))):
         raise RateLimited(MESSAGES[action])
-
