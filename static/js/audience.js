@@ -67,7 +67,7 @@ function showBanned() {
 
 // ---------------------------------------------------------------- what to show
 
-const isOpen = (q) => q.status === "live" || (q.mine && (q.status === "pending" || q.status === "dismissed"));
+const isOpen = (q) => q.status === "live" || (q.mine && ["pending", "dismissed", "merged"].includes(q.status));
 
 function sorted(questions) {
   const byAge = (a, b) => Date.parse(a.created_at) - Date.parse(b.created_at);
@@ -165,7 +165,7 @@ function updateCard(el, q) {
   const onScreen = store.event.on_screen_question_id === q.id;
   el.classList.toggle("mine", Boolean(q.mine || q.queued));
   el.classList.toggle("onscreen", onScreen);
-  el.classList.toggle("muted-card", q.status === "dismissed" || Boolean(q.queued));
+  el.classList.toggle("muted-card", q.status === "dismissed" || q.status === "merged" || Boolean(q.queued));
   $(".q-text", el).textContent = q.text;
   const speaker = q.addressed_to ? store.speaker(q.addressed_to) : null;
   const badges = [
@@ -174,6 +174,7 @@ function updateCard(el, q) {
     q.queued && h("span", { class: "badge wait" }, t("waiting_to_send")),
     q.status === "pending" && h("span", { class: "badge wait" }, t("awaiting_review")),
     q.status === "dismissed" && h("span", { class: "badge wait" }, t("dismissed_own")),
+    q.status === "merged" && mergedBadge(q),
   ];
   fill($(".q-meta", el), 
     h("span", { class: "author" }, q.author_name || t("anonymous")),
@@ -186,6 +187,13 @@ function updateCard(el, q) {
   button.disabled = !store.event.settings.voting_open || view.banned;
   button.setAttribute("aria-pressed", String(Boolean(q.voted)));
   $(".count", button).textContent = String(q.votes ?? 0);
+}
+
+/** An own question merged by the moderator: say into which one (when this phone knows it). */
+function mergedBadge(q) {
+  const target = store.questions.get(q.merged_into);
+  return h("span", { class: "badge merged" },
+    target ? t("merged_into", { text: target.text }) : t("merged_similar"));
 }
 
 // ---------------------------------------------------------------- actions
