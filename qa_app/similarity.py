@@ -23,7 +23,9 @@ test-artifacts/similarity.json).
 
 An :class:`Index` holds one event's prepared questions. A query prepares its text once, lets
 rapidfuzz rank every indexed question by token-set ratio in C (``process.extract``), and rescores
-only the best candidates with the word-by-word score.
+only the best candidates with the word-by-word score. While a participant is still typing, a
+question that contains (nearly) all the words typed so far also counts, the last word as a
+prefix ("How will AI affect jo" finds "How will AI affect jobs in Russia?").
 """
 
 from __future__ import annotations
@@ -180,54 +182,97 @@ def is_duplicate(a: str, b: str, threshold: float = THRESHOLD) -> bool:
     return score(a, b) >= threshold
 
 
+def _coverage(query: Prepared, other: Prepared, partial: str | None) -> float:
+    """0..100: the share of the query's words found in other; a last word still being typed
+    (partial) matches any stem it begins or that begins it."""
+    if partial is None:
+        matched = _matched(query.stems, other.stems)
+    else:
+        matched = _matched(query.stems[:-1], other.stems)
+        if any(stem.startswith(partial) or partial.startswith(stem) for stem in other.stems):
+            matched += 1.0
+    return 100.0 * matched / _weight(query.stems)
+
+
+def _partial_word(text: str, prepared: Prepared) -> str | None:
+    """The word being typed at the end of text (no space or punctuation after it), if any."""
+    if not prepared.stems or not text or not text[-1].isalnum():
+        return None
+    last = normalise(text).rsplit(" ", 1)[-1]
+    return last if len(last) >= 2 and _stem(last) == prepared.stems[-1] else None
+
+
 class Index:
-    """One event's questions, prepared once; :meth:`query` ranks them against a text."""
+    """Questions prepared once, by id; :meth:`query` ranks them against a text.
+
+    Not thread-safe for writers: the owner serialises :meth:`put` and :meth:`discard`.
+    """
 
     def __init__(self, items: Iterable[tuple[int, str]] = ()):
-        self._ids: list[int] = []
-        self._prepared: list[Prepared] = []
-        self._joined: list[str] = []
+        self._texts: dict[int, str] = {}
+        self._prepared: dict[int, Prepared] = {}
+        self._joined: dict[int, str] = {}
         for key, text in items:
-            self.add(key, text)
+            self.put(key, text)
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._prepared)
 
-    def add(self, key: int, text: str) -> None:
-        prepared = prepare(text)
-        self._ids.append(key)
-        self._prepared.append(prepared)
-        self._joined.append(prepared.joined)
+    def __contains__(self, key: int) -> bool:
+        return key in self._prepared
+
+    def put(self, key: int, text: str, prepared: Prepared | None = None) -> Prepared:
+        """Add or replace a question (its text is prepared again only if it changed)."""
+        if self._texts.get(key) == text:
+            return self._prepared[key]
+        prepared = prepared or prepare(text)
+        self._texts[key] = text
+        self._prepared[key] = prepared
+        self._joined[key] = prepared.joined
+        return prepared
+
+    def discard(self, key: int) -> None:
+        for mapping in (self._texts, self._prepared, self._joined):
+            mapping.pop(key, None)
 
     def query(
         self,
-        text: str | Prepared,
+        text: str,
         *,
         limit: int = 3,
         threshold: float = THRESHOLD,
         exclude: Iterable[int] = (),
+        typing: bool = False,
+        min_words: int = 1,
     ) -> list[tuple[int, float]]:
-        """The most similar questions scoring >= threshold, best first: (id, score) pairs."""
-        query = text if isinstance(text, Prepared) else prepare(text)
-        if not query.stems or not self._ids:
+        """The most similar questions scoring >= threshold, best first: (id, score) pairs.
+
+        typing: the text is still being written, so a question containing (nearly) all of its
+        words also counts (with min_words content words at least), the last word as a prefix.
+        """
+        query = prepare(text)
+        if len(query.stems) < min_words or not self._prepared:
             return []
+        partial = _partial_word(text, query) if typing else None
         skip = set(exclude)
-        # A pair scoring >= threshold shares most of its words, so its token-set ratio is high too:
-        # the C-level pass keeps the word-by-word score to a few candidates.
+        # A pair scoring >= threshold shares most of its words, so its token-set ratio is high
+        # too: the C-level pass keeps the word-by-word score to a few candidates.
         candidates = process.extract(
             query.joined,
             self._joined,
-            scorer=fuzz.token_set_ratio,
+            scorer=fuzz.partial_token_set_ratio if typing else fuzz.token_set_ratio,
             limit=CANDIDATES,
-            score_cutoff=min(threshold, 60.0),
+            score_cutoff=60.0,
         )
         scored = []
-        for _, _, pos in candidates:
-            key = self._ids[pos]
+        for _, _, key in candidates:
             if key in skip:
                 continue
-            value = score_prepared(query, self._prepared[pos])
+            other = self._prepared[key]
+            value = score_prepared(query, other)
+            if typing and value < threshold:
+                value = max(value, _coverage(query, other, partial))
             if value >= threshold:
-                scored.append((key, value, pos))
-        scored.sort(key=lambda item: (-item[1], item[2]))
-        return [(key, round(value, 1)) for key, value, _ in scored[:limit]]
+                scored.append((key, value))
+        scored.sort(key=lambda item: (-item[1], item[0]))
+        return [(key, round(value, 1)) for key, value in scored[:limit]]

@@ -136,3 +136,23 @@ def test_the_index_ranks_the_best_matches_first_and_skips_excluded_ids():
     assert [k for k, _ in index.query("AI affect jobs Russia", exclude=[1])] == [4]
     assert index.query("AI affect jobs Russia", limit=1) == index.query("AI affect jobs Russia")[:1]
     assert index.query("") == []
+
+
+def test_while_typing_a_question_containing_the_words_so_far_is_found():
+    index = similarity.Index(
+        [
+            (1, "How will AI affect jobs in Russia?"),
+            (2, "How will AI affect jobs in Europe?"),
+            (3, "Как ИИ повлияет на рабочие места в России?"),
+        ]
+    )
+    typing = {"typing": True, "min_words": 3}
+    assert [k for k, _ in index.query("How will AI affect jo", **typing)] == [1, 2]
+    assert [k for k, _ in index.query("how will ai affect jobs in Eu", **typing)] == [2]
+    assert [k for k, _ in index.query("Как ИИ повлияет на рабоч", **typing)] == [3]
+    assert index.query("Как ИИ повлияет на рабочие места в Европе", **typing) == []
+    assert index.query("AI jobs", **typing) == []  # too few words to tell
+    index.discard(1)
+    index.put(2, "Which clusters are ready to go international?")
+    assert index.query("How will AI affect jo", **typing) == []
+    assert len(index) == 2 and 3 in index
