@@ -269,10 +269,9 @@ class Index:
             if key in skip:
                 continue
             other = self._prepared[key]
-            value = score_prepared(query, other)
-            if typing and value < threshold:
-                value = max(value, _coverage(query, other, partial))
+            both = score_prepared(query, other)
+            value = max(both, _coverage(query, other, partial)) if typing else both
             if value >= threshold:
-                scored.append((key, value))
-        scored.sort(key=lambda item: (-item[1], item[0]))
-        return [(key, round(value, 1)) for key, value in scored[:limit]]
+                scored.append((-value, -both, key))
+        scored.sort()  # best first; among equals the closer match in both directions, then by id
+        return [(key, round(-value, 1)) for value, _both, key in scored[:limit]]

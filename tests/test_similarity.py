@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from qa_app import similarity
+from qa_app import create_app, domain, schemas, similarity, storage
+from qa_app.auth import Actor
+from qa_app.errors import Banned, Forbidden, Invalid, NotFound
+from qa_app.extensions import db
+from qa_app.models import Question
+from qa_app.schemas import AskIn, BanIn, ModerateIn, SettingsIn, SimilarIn, VoteIn
+from tests import conftest
+from tests.conftest import make_event, make_participant, moderator
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = json.loads((ROOT / "tests" / "data" / "similar_pairs.json").read_text("utf-8"))["pairs"]
@@ -156,3 +163,153 @@ def test_while_typing_a_question_containing_the_words_so_far_is_found():
     index.put(2, "Which clusters are ready to go international?")
     assert index.query("How will AI affect jo", **typing) == []
     assert len(index) == 2 and 3 in index
+
+
+# ---------------------------------------------------------------- the domain and the API
+
+
+def _ask(actor, event, text, client_id, issue=0):
+    data = {"issue_id": event.issues[issue].id, "text": text, "client_id": client_id}
+    return domain.ask(actor, AskIn.model_validate(data))
+
+
+def _similar(actor, text, **extra):
+    return domain.similar(actor, SimilarIn.model_validate({"text": text, **extra}))
+
+
+def _status(event, question, status):
+    domain.moderate(
+        moderator(event), ModerateIn.model_validate({"question_id": question.id, "status": status})
+    )
+
+
+@pytest.fixture
+def hall(ctx):
+    """An event with a live, a pending, a dismissed and an answered question (and their askers)."""
+    event, _key = make_event()
+    asker, _ = make_participant(event)
+    other, _ = make_participant(event)
+    live = _ask(asker, event, "How will AI affect jobs in Russian clusters?", "l")
+    answered = _ask(asker, event, "How can the state support clusters on a tight budget?", "a")
+    _status(event, answered, "answered")
+    dismissed = _ask(asker, event, "Which Russian clusters are ready to go international?", "d")
+    _status(event, dismissed, "dismissed")
+    domain.update_settings(moderator(event), SettingsIn(pre_moderation=True))
+    pending = _ask(asker, event, "How do you attract qualified staff to regional clusters?", "p")
+    return {
+        "event": event,
+        "asker": asker,
+        "other": other,
+        "live": live.id,
+        "answered": answered.id,
+        "dismissed": dismissed.id,
+        "pending": pending.id,
+    }
+
+
+def test_similar_finds_live_and_answered_questions_as_the_participant_types(hall):
+    other = hall["other"]
+    found = _similar(other, "how will ai affect the jobs in russian cl")
+    assert [q["id"] for q in found] == [hall["live"]]
+    assert found[0]["voted"] is False and found[0]["mine"] is False
+    assert found[0]["text"] == "How will AI affect jobs in Russian clusters?"
+    assert [q["id"] for q in _similar(other, "state support clusters tight budget")] == [
+        hall["answered"]
+    ]
+    domain.vote(other, VoteIn(question_id=hall["live"], up=True))
+    again = _similar(other, "How will AI affect jobs in Russian clusters")
+    assert again[0]["voted"] is True and again[0]["votes"] == 1
+    assert "similar_to" not in again[0]
+
+
+def test_similar_never_returns_pending_or_dismissed_questions(hall):
+    other = hall["other"]
+    assert _similar(other, "Which Russian clusters are ready to go international?") == []
+    assert _similar(other, "How do you attract qualified staff to regional clusters?") == []
+    assert _similar(hall["asker"], "attract qualified staff to regional clusters") == []
+    _status(hall["event"], db.session.get(Question, hall["pending"]), "live")
+    found = _similar(other, "attract qualified staff to regional clusters")
+    assert [q["id"] for q in found] == [hall["pending"]]
+    _status(hall["event"], db.session.get(Question, hall["live"]), "dismissed")
+    assert _similar(other, "How will AI affect jobs in Russian clusters?") == []
+
+
+def test_similar_puts_the_questions_of_the_issue_first_and_knows_russian(ctx):
+    event, _key = make_event()
+    asker, _ = make_participant(event)
+    first = _ask(asker, event, "Как ИИ повлияет на рабочие места в кластерах?", "r1", issue=0)
+    second = _ask(
+        asker, event, "Как искусственный интеллект и ИИ повлияет на рабочие места?", "r2", issue=1
+    )
+    typed = "как ии повлияет на рабочие места"
+    assert [q["id"] for q in _similar(asker, typed)][0] == first.id
+    assert [q["id"] for q in _similar(asker, typed, issue_id=event.issues[1].id)][0] == second.id
+    with pytest.raises(NotFound):
+        _similar(asker, typed, issue_id=event.issues[1].id + 1000)
+
+
+def test_similar_is_refused_to_a_banned_participant_and_to_the_screen(hall):
+    event = hall["event"]
+    domain.ban(moderator(event), BanIn(question_id=hall["live"]))
+    with pytest.raises(Banned):
+        _similar(hall["asker"], "How will AI affect jobs in Russian clusters?")
+    with pytest.raises(Forbidden):
+        _similar(Actor("screen", event.id), "How will AI affect jobs in Russian clusters?")
+    moderators = _similar(moderator(event), "How will AI affect jobs in Russian clusters?")
+    assert [q["id"] for q in moderators] == [hall["live"]]
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({}, "text"),
+        ({"text": ""}, "text"),
+        ({"text": "   \u200b "}, "text"),
+        ({"text": 42}, "text"),
+        ({"text": "x" * 5001}, "text"),
+        ({"text": "How will AI affect jobs?", "issue_id": "1"}, "issue_id"),
+        ({"text": "How will AI affect jobs?", "issue_id": 0}, "issue_id"),
+        ({"text": "How will AI affect jobs?", "extra": 1}, "extra"),
+    ],
+)
+def test_bad_similar_payloads_are_refused_with_the_field_named(payload, field):
+    with pytest.raises(Invalid) as refused:
+        schemas.parse(SimilarIn, payload)
+    assert field in str(refused.value)
+
+
+def test_the_similar_route_and_the_rate_limit(tmp_path):
+    app = create_app(
+        conftest.test_config(
+            f"sqlite:///{tmp_path / 'similar.db'}", QA_RATE_LIMITS=True, QA_SIMILAR_LIMIT="3/minute"
+        )
+    )
+    storage.upgrade(app)
+    client = app.test_client()
+    with app.app_context():
+        event, _key = make_event()
+        asker, token = make_participant(event)
+        live = _ask(asker, event, "How will AI affect jobs in Russian clusters?", "l").id
+        code, issue = event.code, event.issues[0].id
+    url = f"/api/v1/events/{code}/similar"
+    auth = {"Authorization": f"Bearer {token}"}
+    found = client.get(
+        url, query_string={"text": "AI affect jobs Russian", "issue_id": issue}, headers=auth
+    )
+    assert found.status_code == 200, found.json
+    assert [q["id"] for q in found.json["questions"]] == [live]
+    assert found.json["questions"][0]["mine"] is True
+    bad = client.get(url, query_string={"text": "AI affect jobs", "issue_id": "x"}, headers=auth)
+    assert bad.status_code == 400 and "issue_id" in bad.json["error"]["message"]
+    missing = client.get(url, headers=auth)
+    assert missing.status_code == 400 and "text" in missing.json["error"]["message"]
+    assert client.get(url, query_string={"text": "AI affect jobs"}).status_code == 403
+    again = [
+        client.get(url, query_string={"text": "AI affect jobs Russian"}, headers=auth)
+        for _ in range(3)
+    ]
+    assert [r.status_code for r in again] == [200, 200, 429]  # 3 a minute, refusals not counted
+    limited = again[-1]
+    assert limited.json["error"]["code"] == "rate_limited"
+    with app.app_context():
+        db.engine.dispose()

@@ -11,6 +11,7 @@ from .events import (
     update_settings,
 )
 from .questions import ask, merge, moderate
+from .similar import similar
 from .views import snapshot, sync
 from .votes import vote
 
@@ -25,6 +26,7 @@ __all__ = [
     "rotate_moderator_key",
     "set_issue",
     "show",
+    "similar",
     "snapshot",
     "sync",
     "unban",
