@@ -9,6 +9,7 @@ import pytest
 
 from qa_app import create_app, domain, schemas, similarity, storage
 from qa_app.auth import Actor
+from qa_app.domain.views import view_for
 from qa_app.errors import Banned, Forbidden, Invalid, NotFound
 from qa_app.extensions import db
 from qa_app.models import Question
@@ -313,3 +314,36 @@ def test_the_similar_route_and_the_rate_limit(tmp_path):
     assert limited.json["error"]["code"] == "rate_limited"
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_new_question_names_its_likely_duplicates_for_moderators_only(hall):
+    event, other = hall["event"], hall["other"]
+    domain.update_settings(moderator(event), SettingsIn(pre_moderation=False))
+    # an answered one in another issue, the pending one; never the dismissed one
+    new = _ask(other, event, "which russian clusters are ready to go internationl??", "n1", 1)
+    assert new.similar_to is None  # its only look-alike was dismissed
+    again = _ask(other, event, "How will AI affect the jobs in russian clusters", "n2", 2)
+    assert again.similar_to == [hall["live"]]
+    staff = _ask(other, event, "How to attract highly qualified staff to regional clusters?", "n3")
+    assert staff.similar_to == [hall["pending"]]
+    third = _ask(hall["asker"], event, "how will AI affect jobs in Russian clusters?!", "n4")
+    assert third.similar_to[:2] == [hall["live"], again.id]
+
+    def seen_by(actor):
+        return {q["id"]: q for q in domain.sync(actor)["questions"]}
+
+    assert seen_by(moderator(event))[again.id]["similar_to"] == [hall["live"]]
+    assert seen_by(moderator(event))[hall["live"]]["similar_to"] == []
+    for actor in (other, hall["asker"], Actor("screen", event.id)):
+        for view in seen_by(actor).values():
+            assert "similar_to" not in view and "asker" not in view
+    assert "similar_to" not in view_for(other, again)
+
+
+def test_the_cost_bench_runs_on_a_tiny_event():
+    """`qa-app bench --similar N` (the real figures come from N=1000, outside the suite)."""
+    from qa_app.bench import similar as bench
+
+    report = bench.run(questions=40, keystrokes=10, arrivals=5)
+    assert report["keystroke"]["calls"] == 10 and report["arrival_ask"]["calls"] == 5
+    assert "keystroke" in bench.table(report)
