@@ -41,6 +41,7 @@ from .schemas import (
     SetIssueIn,
     SettingsIn,
     ShowIn,
+    SimilarIn,
     VoteIn,
     parse,
 )
@@ -205,6 +206,28 @@ def ask(code: str):
     actor = actor_of(find_event(code))
     question = domain.ask(actor, parse(AskIn, json_body()))
     return jsonify({"question": view_for(actor, question)}), 201
+
+
+@route(
+    "GET",
+    "/events/<code>/similar",
+    "participant",
+    query={
+        "text": {"type": "string", "minLength": 1, "maxLength": 5000},
+        "issue_id": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+    },
+)
+def similar(code: str):
+    """Up to three live questions like a text being typed (as `similar`)."""
+    actor = actor_of(find_event(code))
+    query: dict = {
+        name: request.args[name] for name in ("text", "issue_id") if name in request.args
+    }
+    raw = query.get("issue_id")
+    if raw is not None and raw.isascii() and raw.isdigit() and len(raw) <= 10:
+        query["issue_id"] = int(raw)
+    questions = domain.similar(actor, parse(SimilarIn, query))
+    return jsonify({"ok": True, "questions": questions})
 
 
 def _vote(question_id: int, up: bool):

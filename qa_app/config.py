@@ -66,6 +66,8 @@ class Config:
         self.QA_RATE_LIMITS = _flag("QA_RATE_LIMITS", True)
         self.QA_ASK_LIMIT = os.environ.get("QA_ASK_LIMIT", "5/minute")
         self.QA_VOTE_LIMIT = os.environ.get("QA_VOTE_LIMIT", "120/minute")
+        # the phone asks while its participant types (debounced): generous
+        self.QA_SIMILAR_LIMIT = os.environ.get("QA_SIMILAR_LIMIT", "240/minute")
         # a whole hall may join from behind one NAT address: this only stops floods
         self.QA_JOIN_LIMIT = os.environ.get("QA_JOIN_LIMIT", "3000/minute")
         # None: in memory for one process, in the message queue's Redis for several

@@ -109,6 +109,13 @@ class AskIn(Payload):
     client_id: ClientId
 
 
+class SimilarIn(Payload):
+    """The `similar` event and GET /events/<code>/similar: a question being typed."""
+
+    text: Text
+    issue_id: Id | None = None
+
+
 class VoteIn(Payload):
     """The `vote` event."""
 

@@ -23,6 +23,7 @@ from .schemas import (
     ModerateIn,
     SetIssueIn,
     ShowIn,
+    SimilarIn,
     SyncIn,
     VoteIn,
     connect_since,
@@ -150,6 +151,14 @@ def on_vote(actor: Actor, payload: object) -> dict:
 
 
 @acked
+def on_similar(actor: Actor, payload: object) -> dict:
+    """`similar`: up to three live questions like the one being typed."""
+    questions = domain.similar(actor, parse(SimilarIn, payload))
+    db.session.rollback()
+    return {"questions": questions}
+
+
+@acked
 def on_moderate(actor: Actor, payload: object) -> dict:
     """`moderate`: change a question's status, text or issue."""
     return {"question": moderator_view(domain.moderate(actor, parse(ModerateIn, payload)))}
@@ -204,6 +213,7 @@ def on_unknown(event: object, *args: object) -> dict:
 HANDLERS = {
     "ask": on_ask,
     "vote": on_vote,
+    "similar": on_similar,
     "moderate": on_moderate,
     "merge": on_merge,
     "show": on_show,

@@ -11,6 +11,7 @@ from .events import (
 )
 from .questions import ask, merge, moderate
 from .seats import rotate_moderator_key
+from .similar import similar
 from .views import snapshot, sync
 from .votes import vote
 
@@ -25,6 +26,7 @@ __all__ = [
     "rotate_moderator_key",
     "set_issue",
     "show",
+    "similar",
     "snapshot",
     "sync",
     "unban",

@@ -11,6 +11,7 @@ from ..models import Event, Issue, Participant, Question, Speaker, Vote, utcnow
 from ..schemas import AskIn, MergeIn, ModerateIn
 from . import ratelimit
 from .core import Change, change
+from .similar import suggestions
 
 
 def _question_of(event_id: int, question_id: int) -> Question:
@@ -69,6 +70,7 @@ def ask(actor: Actor, data: AskIn) -> Question:
     if earlier is not None:
         return earlier
     ratelimit.check("ask", participant_id)
+    similar_to = suggestions(actor.event_id, data.text)  # read-only, before the write
     with change(actor.event_id) as current:
         earlier = _existing(participant_id, data.client_id)
         if earlier is not None:
@@ -87,6 +89,7 @@ def ask(actor: Actor, data: AskIn) -> Question:
             status=status,
             was_public=status == "live",
             client_id=data.client_id,
+            similar_to=similar_to,
         )
         db.session.add(question)
         current.touch(question)

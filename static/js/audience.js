@@ -9,6 +9,10 @@ const store = new Store(keys.store);
 const outbox = new Outbox(keys.outbox);
 const view = { issueId: null, followed: null, sort: localStorage.getItem(keys.sort) || "popular", banned: false };
 let link = null;
+// the "already asked" hint: ids of similar live questions for the text being typed
+const hint = { seq: 0, timer: null, ids: [] };
+const HINT_WORDS = 3;  // ask the server only once the text has this many words
+const HINT_DELAY_MS = 300;  // ... and the typing has paused this long
 
 // ---------------------------------------------------------------- joining
 
@@ -100,6 +104,7 @@ function render() {
   $("#empty").hidden = open.length > 0;
   $("#answered-section").hidden = answered.length === 0;
   renderOutbox();
+  renderHint();
 }
 
 function renderIssues() {
@@ -219,6 +224,7 @@ function ask(event) {
     ...(name ? { author_name: name } : {}), ...(to ? { addressed_to: Number(to) } : {}) };
   $("#ask-text").value = "";
   updateCounter();
+  hideHint();
   say(link.socket.connected ? "" : t("queued"));
   link.send("ask", payload);
 }
@@ -259,6 +265,44 @@ function updateCounter() {
   if (length) $("#ask").classList.add("open");
 }
 
+// ---------------------------------------------------------------- already asked?
+
+/** While the person types, look for questions already asked (debounced; never blocks sending). */
+function scheduleHint() {
+  clearTimeout(hint.timer);
+  const text = $("#ask-text").value.trim();
+  if (view.banned || text.split(/\s+/u).filter(Boolean).length < HINT_WORDS) {
+    hideHint();
+    return;
+  }
+  hint.timer = setTimeout(() => lookUp(text), HINT_DELAY_MS);
+}
+
+async function lookUp(text) {
+  if (!link) return;
+  const seq = ++hint.seq;
+  const ack = await link.call("similar", { text, ...(view.issueId ? { issue_id: view.issueId } : {}) }, 5000);
+  if (seq !== hint.seq || $("#ask-text").value.trim() !== text) return;  // the text changed since
+  if (!ack.ok) return hideHint();  // offline, too fast, ...: no hint, and nothing to say
+  for (const q of ack.questions) store.mergeRow(q);
+  hint.ids = ack.questions.map((q) => q.id);
+  store.changed();  // renders, hint included
+}
+
+function hideHint() {
+  hint.seq += 1;  // an answer still on its way is stale now
+  clearTimeout(hint.timer);
+  hint.ids = [];
+  renderHint();
+}
+
+function renderHint() {
+  const rows = hint.ids.map((id) => store.questions.get(id))
+    .filter((q) => q && (q.status === "live" || q.status === "answered"));
+  renderList($("#similar-list"), rows, { create: createCard, update: updateCard });
+  $("#similar").hidden = rows.length === 0;
+}
+
 // ---------------------------------------------------------------- offline shell
 
 /** Keep this page and its files in the service worker's cache, so a reload works offline. */
@@ -279,7 +323,7 @@ async function warmCacheOnce() {
 
 $("#ask").addEventListener("submit", ask);
 $("#ask").addEventListener("focusin", () => $("#ask").classList.add("open"));
-$("#ask-text").addEventListener("input", updateCounter);
+$("#ask-text").addEventListener("input", () => { updateCounter(); scheduleHint(); });
 $("#ask-text").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) ask(e);
 });
