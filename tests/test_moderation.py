@@ -26,6 +26,9 @@ from qa_app.schemas import (
 )
 from tests.conftest import make_event, make_participant, moderator
 
+# the domain tests run on both databases; the socket and REST ones on SQLite
+BOTH = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
 
 def ask(actor, event, text="What are the ingredients of success?", **extra) -> Question:
     """Ask under the event's first issue (a fresh client_id each time)."""
@@ -78,6 +81,7 @@ def room(ctx):
 # -- settings ------------------------------------------------------------------------------------
 
 
+@BOTH
 def test_settings_are_logged_and_refused_for_the_audience(room):
     event, people, mod = room
     changed = domain.update_settings(mod, SettingsIn(questions_open=False, voting_open=False))
@@ -94,6 +98,7 @@ def test_settings_are_logged_and_refused_for_the_audience(room):
 # -- addressee -----------------------------------------------------------------------------------
 
 
+@BOTH
 def test_addressed_to_null_is_all_panelists_and_absent_is_unchanged(room):
     event, people, mod = room
     panelist, other_panelist = event.speakers[1].id, event.speakers[2].id
@@ -129,6 +134,7 @@ def test_rest_patch_tells_null_from_absent(app, client):
 # -- merge ---------------------------------------------------------------------------------------
 
 
+@BOTH
 def test_merge_of_three_keeps_one_vote_per_participant_and_undo_restores_each(room):
     event, people, mod = room
     target, first, second = (ask(people[n], event, text=f"Same question {n}?") for n in range(3))
@@ -161,6 +167,7 @@ def test_merge_of_three_keeps_one_vote_per_participant_and_undo_restores_each(ro
     assert entry.undone_at is not None and entry.undone_by > shown.id
 
 
+@BOTH
 def test_votes_cast_meanwhile_do_not_block_undoing_a_merge_and_stay_on_the_target(room):
     event, people, mod = room
     target, duplicate = ask(people[0], event), ask(people[1], event, text="Duplicate?")
@@ -174,6 +181,7 @@ def test_votes_cast_meanwhile_do_not_block_undoing_a_merge_and_stay_on_the_targe
     assert fresh(duplicate.id).vote_count == 1
 
 
+@BOTH
 def test_merge_refusals_write_nothing(room):
     event, people, mod = room
     target, source = ask(people[0], event), ask(people[1], event, text="Again?")
@@ -216,6 +224,7 @@ def test_merge_payload_names_its_sources_one_way():
 # -- the screen ----------------------------------------------------------------------------------
 
 
+@BOTH
 def test_answered_takes_the_question_off_screen_and_undo_puts_it_back(room):
     event, people, mod = room
     question = ask(people[0], event)
@@ -231,6 +240,7 @@ def test_answered_takes_the_question_off_screen_and_undo_puts_it_back(room):
     assert (fresh(question.id).status, fresh(question.id).answered_at) == ("live", None)
 
 
+@BOTH
 def test_undo_of_show_puts_back_the_screen_and_the_pending_question(ctx):
     event, _ = make_event(settings={"pre_moderation": True})
     alice, _ = make_participant(event)
@@ -253,6 +263,7 @@ def test_undo_of_show_puts_back_the_screen_and_the_pending_question(ctx):
 # -- undo of every other undoable action ---------------------------------------------------------
 
 
+@BOTH
 @pytest.mark.parametrize(
     "change",
     [
@@ -281,6 +292,7 @@ def test_undo_of_moderate_restores_the_question_exactly(room, change):
     assert log.action == "undo" and log.detail["undid"] == done.action_id
 
 
+@BOTH
 def test_undo_of_approve(ctx):
     event, _ = make_event(settings={"pre_moderation": True})
     alice, _ = make_participant(event)
@@ -291,6 +303,7 @@ def test_undo_of_approve(ctx):
     assert fresh(question.id).status == "pending"
 
 
+@BOTH
 def test_undo_of_ban_lifts_it_and_puts_back_the_pending_questions(ctx):
     event, _ = make_event(settings={"pre_moderation": True})
     spammer, _ = make_participant(event, "Spammer")
@@ -312,6 +325,7 @@ def test_undo_of_ban_lifts_it_and_puts_back_the_pending_questions(ctx):
 # -- undo refused ----------------------------------------------------------------------------------
 
 
+@BOTH
 def test_undo_is_refused_twice_after_a_later_change_and_for_other_roles(room):
     event, people, mod = room
     question = ask(people[0], event)
@@ -339,6 +353,7 @@ def test_undo_is_refused_twice_after_a_later_change_and_for_other_roles(room):
         undo(mod, entry.id)
 
 
+@BOTH
 def test_undo_after_the_window_is_refused(make_app):
     app = make_app(QA_UNDO_SECONDS=0.5)
     with app.app_context():
@@ -356,6 +371,7 @@ def test_undo_after_the_window_is_refused(make_app):
 # -- the audit log: seats ------------------------------------------------------------------------
 
 
+@BOTH
 def test_the_log_names_the_seat_that_acted_and_any_seat_may_undo(room):
     from qa_app.domain.seats import open_seat
 
@@ -378,6 +394,7 @@ def test_the_log_names_the_seat_that_acted_and_any_seat_may_undo(room):
 # -- bans ----------------------------------------------------------------------------------------
 
 
+@BOTH
 def test_the_list_of_bans_newest_first_and_unban_from_it(room):
     from qa_app.domain.views import asker_handle
 
