@@ -27,7 +27,7 @@ from .domain.views import moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from .extensions import csrf, db
 from .links import event_links
-from .models import Event, Question
+from .models import Event, ModerationAction, Question
 from .schemas import (
     MAX_INT,
     AskIn,
@@ -36,12 +36,14 @@ from .schemas import (
     JoinIn,
     MergeIn,
     MergeInto,
+    MergeMany,
     ModerateChange,
     ModerateIn,
     SetIssueIn,
     SettingsIn,
     ShowIn,
     SimilarIn,
+    UndoIn,
     VoteIn,
     parse,
 )
@@ -117,6 +119,14 @@ def actor_of_question(question_id: int) -> Actor:
     if question is None:
         raise NotFound("There is no such question.")
     return actor_of(db.session.get(Event, question.event_id))
+
+
+def actor_of_action(action_id: int) -> Actor:
+    """The caller's role in the event of an audit log entry (NotFound if there is none)."""
+    action = db.session.get(ModerationAction, action_id)
+    if action is None:
+        raise NotFound("There is no such action.")
+    return actor_of(db.session.get(Event, action.event_id))
 
 
 def json_body() -> object:
@@ -259,25 +269,62 @@ def with_id(body: object, **values) -> dict:
 
 @route("PATCH", "/questions/<id:question_id>", "moderator", body=ModerateChange)
 def moderate(question_id: int):
-    """Approve, dismiss, mark answered, edit or move a question (as `moderate`)."""
+    """Approve, dismiss, mark answered, edit, move or re-address a question (as `moderate`)."""
     actor = actor_of_question(question_id)
     data = parse(ModerateIn, with_id(json_body(), question_id=question_id))
-    return jsonify({"question": moderator_view(domain.moderate(actor, data))})
+    done = domain.moderate(actor, data)
+    return jsonify({"question": moderator_view(done.question), "action_id": done.action_id})
+
+
+def merged(actor: Actor, data: MergeIn):
+    """Merge, and answer with the target, the merged ids and the action's id."""
+    done = domain.merge(actor, data)
+    return jsonify(
+        {
+            "question": moderator_view(done.question),
+            "merged": done.merged,
+            "action_id": done.action_id,
+        }
+    )
 
 
 @route("POST", "/questions/<id:question_id>/merge", "moderator", body=MergeInto)
 def merge(question_id: int):
     """Merge a question into another (as `merge`); returns the target."""
     actor = actor_of_question(question_id)
-    data = parse(MergeIn, with_id(json_body(), question_id=question_id))
-    return jsonify({"question": moderator_view(domain.merge(actor, data))})
+    return merged(actor, parse(MergeIn, with_id(json_body(), question_id=question_id)))
+
+
+@route("POST", "/events/<code>/merge", "moderator", body=MergeMany)
+def merge_many(code: str):
+    """Merge several questions into one (as `merge` with question_ids); returns the target."""
+    actor = actor_of(find_event(code))
+    data = parse(MergeMany, json_body())
+    return merged(actor, MergeIn(question_ids=data.question_ids, into=data.into))
+
+
+@route("POST", "/actions/<id:action_id>/undo", "moderator")
+def undo(action_id: int):
+    """Undo a moderator action of the last few seconds (as `undo`)."""
+    actor = actor_of_action(action_id)
+    return jsonify(asdict(domain.undo(actor, UndoIn(action_id=action_id))))
+
+
+@route("GET", "/events/<code>/bans", "moderator")
+def bans(code: str):
+    """The event's banned participants, newest first (as `bans`)."""
+    return jsonify({"banned": domain.banned(actor_of(find_event(code)))})
 
 
 def _ban(question_id: int, banned: bool):
     """Ban or unban the asker of a question, and answer with the outcome."""
     actor = actor_of_question(question_id)
     data = BanIn(question_id=question_id)
-    return jsonify(asdict(domain.ban(actor, data) if banned else domain.unban(actor, data)))
+    if banned:
+        return jsonify(asdict(domain.ban(actor, data)))
+    result = asdict(domain.unban(actor, data))
+    del result["action_id"]  # an unban is logged, but not undone
+    return jsonify(result)
 
 
 @route("PUT", "/questions/<id:question_id>/ban", "moderator")
@@ -296,8 +343,8 @@ def unban(question_id: int):
 def show(code: str):
     """Put a question on screen, or clear it with {question_id: null} (as `show`)."""
     actor = actor_of(find_event(code))
-    domain.show(actor, parse(ShowIn, json_body()))
-    return jsonify({"ok": True})
+    shown = domain.show(actor, parse(ShowIn, json_body()))
+    return jsonify({"ok": True, "action_id": shown.action_id})
 
 
 @route("PUT", "/events/<code>/current-issue", "moderator", body=SetIssueIn)

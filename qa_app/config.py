@@ -76,6 +76,8 @@ class Config:
         self.QA_LOGIN_LIMIT = os.environ.get("QA_LOGIN_LIMIT", "10/minute")
         self.QA_LOGIN_ACCOUNT_LIMIT = os.environ.get("QA_LOGIN_ACCOUNT_LIMIT", "30/hour")
         self.QA_ADMIN_SESSION_HOURS = float(os.environ.get("QA_ADMIN_SESSION_HOURS", "12"))
+        # how long a moderator action may be undone (qa_app/domain/undo.py)
+        self.QA_UNDO_SECONDS = float(os.environ.get("QA_UNDO_SECONDS", "10"))
         self.QA_REVOCATION_CHECK_MS = int(os.environ.get("QA_REVOCATION_CHECK_MS", "250"))
         self.QA_TRUSTED_PROXIES = int(os.environ.get("QA_TRUSTED_PROXIES", "0"))
         # none: loopback, QA_PUBLIC_URL's host and the machine's own names and addresses

@@ -12,19 +12,22 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from . import domain, realtime, revocation
 from .auth import Actor, actor_for, find_event
-from .domain.views import moderator_view, view_for
+from .domain.views import event_view, moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, as_busy
 from .extensions import db, socketio
 from .realtime import audience_room, moderator_room, participant_room
 from .schemas import (
     AskIn,
     BanIn,
+    Empty,
     MergeIn,
     ModerateIn,
     SetIssueIn,
+    SettingsIn,
     ShowIn,
     SimilarIn,
     SyncIn,
+    UndoIn,
     VoteIn,
     connect_since,
     parse,
@@ -160,21 +163,47 @@ def on_similar(actor: Actor, payload: object) -> dict:
 
 @acked
 def on_moderate(actor: Actor, payload: object) -> dict:
-    """`moderate`: change a question's status, text or issue."""
-    return {"question": moderator_view(domain.moderate(actor, parse(ModerateIn, payload)))}
+    """`moderate`: change a question's status, text, issue or addressee."""
+    done = domain.moderate(actor, parse(ModerateIn, payload))
+    return {"question": moderator_view(done.question), "action_id": done.action_id}
 
 
 @acked
 def on_merge(actor: Actor, payload: object) -> dict:
-    """`merge`: fold a duplicate into another question."""
-    return {"question": moderator_view(domain.merge(actor, parse(MergeIn, payload)))}
+    """`merge`: fold duplicates into another question."""
+    done = domain.merge(actor, parse(MergeIn, payload))
+    return {
+        "question": moderator_view(done.question),
+        "merged": done.merged,
+        "action_id": done.action_id,
+    }
 
 
 @acked
 def on_show(actor: Actor, payload: object) -> dict:
     """`show`: put a question on screen, or clear it."""
-    domain.show(actor, parse(ShowIn, payload))
-    return {}
+    return {"action_id": domain.show(actor, parse(ShowIn, payload)).action_id}
+
+
+@acked
+def on_settings(actor: Actor, payload: object) -> dict:
+    """`settings`: switch pre-moderation, questions, voting, anonymity; set the length limit."""
+    return {"event": event_view(domain.update_settings(actor, parse(SettingsIn, payload)))}
+
+
+@acked
+def on_undo(actor: Actor, payload: object) -> dict:
+    """`undo`: take back a moderator action of the last few seconds."""
+    return asdict(domain.undo(actor, parse(UndoIn, payload)))
+
+
+@acked
+def on_bans(actor: Actor, payload: object) -> dict:
+    """`bans`: the event's banned participants, newest first."""
+    parse(Empty, payload)
+    banned = domain.banned(actor)
+    db.session.rollback()
+    return {"banned": banned}
 
 
 @acked
@@ -193,7 +222,9 @@ def on_ban(actor: Actor, payload: object) -> dict:
 @acked
 def on_unban(actor: Actor, payload: object) -> dict:
     """`unban`: let the asker of a question ask and vote again."""
-    return asdict(domain.unban(actor, parse(BanIn, payload)))
+    result = asdict(domain.unban(actor, parse(BanIn, payload)))
+    del result["action_id"]  # an unban is logged, but not undone
+    return result
 
 
 @acked
@@ -220,6 +251,9 @@ HANDLERS = {
     "set_issue": on_set_issue,
     "ban": on_ban,
     "unban": on_unban,
+    "settings": on_settings,
+    "undo": on_undo,
+    "bans": on_bans,
     "sync": on_sync,
 }
 

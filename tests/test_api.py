@@ -30,8 +30,14 @@ def world(app, client):
             domain.ask(alice, AskIn(issue_id=event.issues[0].id, text=f"Q{n}?", client_id=f"c{n}"))
             for n in range(2)
         ]
+        from qa_app.schemas import ModerateIn
+        from tests.conftest import moderator
+
+        edit = ModerateIn(question_id=questions[1].id, text="Q1?")
+        action = domain.moderate(moderator(event), edit).action_id  # an action to undo
         set_admin_password("organiser", "correct horse battery")
         world = {
+            "action": action,
             "code": event.code,
             "issue": event.issues[1].id,
             "q": questions[0].id,
@@ -85,6 +91,15 @@ ROUTES = [
     ("unvote", "DELETE", "/api/v1/questions/{q}/vote", None, PARTICIPANT_ONLY),
     ("moderate", "PATCH", "/api/v1/questions/{q}", {"status": "answered"}, MODERATOR_ONLY),
     ("merge", "POST", "/api/v1/questions/{q2}/merge", {"into": "{q}"}, MODERATOR_ONLY),
+    (
+        "merge_many",
+        "POST",
+        "/api/v1/events/{code}/merge",
+        {"question_ids": ["{q2}"], "into": "{q}"},
+        MODERATOR_ONLY,
+    ),
+    ("undo", "POST", "/api/v1/actions/{action}/undo", None, MODERATOR_ONLY),
+    ("bans", "GET", "/api/v1/events/{code}/bans", None, MODERATOR_ONLY),
     ("show", "PUT", "/api/v1/events/{code}/screen", {"question_id": "{q}"}, MODERATOR_ONLY),
     (
         "set_issue",
@@ -128,6 +143,8 @@ def fill(value, world):
         return value.format(**world)
     if isinstance(value, dict):
         return {k: fill(v, world) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, world) for v in value]
     return value
 
 

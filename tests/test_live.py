@@ -17,7 +17,6 @@ from tests.live import running_server, wait_for
 pytestmark = [pytest.mark.live, pytest.mark.filterwarnings("ignore::ResourceWarning")]
 
 
-
 class Mirror:
     """A client that applies `snapshot` and `update` by rev, as the browser does."""
 

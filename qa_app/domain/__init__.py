@@ -1,6 +1,6 @@
 """Domain functions: one per user action; each validates, writes, commits, then publishes."""
 
-from .bans import ban, unban
+from .bans import ban, banned, unban
 from .events import (
     create_event,
     export_rows,
@@ -12,12 +12,14 @@ from .events import (
 from .questions import ask, merge, moderate
 from .seats import rotate_moderator_key
 from .similar import similar
+from .undo import undo
 from .views import snapshot, sync
 from .votes import vote
 
 __all__ = [
     "ask",
     "ban",
+    "banned",
     "create_event",
     "export_rows",
     "join",
@@ -30,6 +32,7 @@ __all__ = [
     "snapshot",
     "sync",
     "unban",
+    "undo",
     "update_settings",
     "vote",
 ]
