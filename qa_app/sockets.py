@@ -125,8 +125,11 @@ def on_connect(auth: object = None) -> dict | None:
         join_room(audience_room(actor.event_id))
     if actor.participant_id is not None:
         join_room(participant_room(actor.participant_id))
+    snapshot = domain.sync(actor, connect_since(auth.get("since")))
+    if actor.is_moderator:  # which seat (or organiser) this console is: `moderating` names it
+        snapshot["you"] = {"seat_id": actor.seat_id, "name": name}
     # the socket is ours: its snapshot needs no message queue
-    emit("snapshot", domain.sync(actor, connect_since(auth.get("since"))), ignore_queue=True)
+    emit("snapshot", snapshot, ignore_queue=True)
     db.session.rollback()
     revocation.track(request.sid, grant)  # a grant that ended meanwhile is caught at the next check
     realtime.presence_changed(actor.event_id)

@@ -382,3 +382,48 @@ def test_the_presence_store_sums_who_is_moderating_over_processes(redis_server):
     one.redis.hset("qa:presence:7", "old", f"5:0:{time.time():.0f}")
     total = one.update(7, {"audience": 0, "moderators": 0, "moderating": []})
     assert total == {"audience": 6, "moderators": 2, "moderating": [anna, boris]}
+
+
+# -- the organiser's pages --------------------------------------------------------------------
+
+
+def test_admin_lists_each_events_seats_and_opens_the_console_without_a_key(app, room):
+    add_seat(app, room, "Anna <b>")
+    browser, _headers = organiser(app)
+    page = browser.get("/admin/").text
+    assert 'class="seat-name">Moderator<' in page and "Anna &lt;b&gt;" in page
+    assert f'href="http://localhost/e/{room["code"]}/moderate"' in page  # no key in it
+    assert "mk." not in page
+    console = browser.get(f"/e/{room['code']}/moderate").text
+    assert 'data-organiser="organiser"' in console
+    assert 'data-organiser=""' in app.test_client().get(f"/e/{room['code']}/moderate").text
+
+
+def test_the_event_log_page_is_the_organisers_in_english_and_russian(app, room):
+    from qa_app import domain
+    from qa_app.schemas import ModerateIn
+    from tests.conftest import moderator
+
+    anna = add_seat(app, room, "Anna")
+    browser, headers = organiser(app)
+    browser.delete(f"/api/v1/seats/{anna['seat']['id']}", headers=headers)
+    with app.app_context():
+        from qa_app.domain import audit
+        from qa_app.domain.core import change
+        from qa_app.models import Event
+
+        actor = moderator(db.session.get(Event, room["event_id"]))
+        domain.moderate(actor, ModerateIn(question_id=room["q"], status="live"))
+        with change(room["event_id"]) as current:  # as the moderation helpers record it
+            audit.record(
+                current, actor, "moderate", question_id=room["q"], detail={"status": "live"}
+            )
+    assert app.test_client().get(f"/admin/events/{room['code']}/log").status_code == 302
+    page = browser.get(f"/admin/events/{room['code']}/log?lang=en").text
+    rows = page.split("<tbody>")[1]
+    assert rows.index("Changed a question") < rows.index("Revoked a moderator: Anna")
+    assert rows.index("Revoked a moderator") < rows.index("Added a moderator: Anna")
+    assert "Q?" in rows and ">Moderator<" in rows and ">organiser<" in rows
+    russian = browser.get(f"/admin/events/{room['code']}/log?lang=ru").text
+    assert "Журнал мероприятия" in russian and "Отозвал доступ модератора: Anna" in russian
+    assert browser.get("/admin/events/NOPE99/log").status_code == 404
