@@ -23,22 +23,26 @@ from .auth import (
     moderator_session_token,
     require_moderator,
 )
+from .domain.seats import seat_view
 from .domain.views import moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from .extensions import csrf, db
 from .links import event_links
-from .models import Event, ModerationAction, Question
+from .models import Event, ModerationAction, ModeratorSeat, Question
 from .schemas import (
+    LOG_LIMIT_MAX,
     MAX_INT,
     AskIn,
     BanIn,
     EventIn,
     JoinIn,
+    LogIn,
     MergeIn,
     MergeInto,
     MergeMany,
     ModerateChange,
     ModerateIn,
+    SeatIn,
     SetIssueIn,
     SettingsIn,
     ShowIn,
@@ -383,6 +387,69 @@ def moderator_session(code: str):
     return jsonify({"token": moderator_session_token(seat)}), 201
 
 
+def actor_of_seat(seat_id: int) -> Actor:
+    """The caller's role in the event of a moderator seat (NotFound if there is no such seat)."""
+    seat = db.session.get(ModeratorSeat, seat_id)
+    if seat is None:
+        raise NotFound("There is no such moderator seat.")
+    return actor_of(db.session.get(Event, seat.event_id))
+
+
+def seat_created(event: Event, seat: ModeratorSeat, key: str) -> tuple[Response, int]:
+    """A new seat row, its key (shown once) and the event's links with that key."""
+    urls = event_links(event.code, key)
+    return jsonify(
+        {"seat": seat_view(seat), "key": key, "urls": urls, "link": urls["moderator"]}
+    ), 201
+
+
+@route("GET", "/events/<code>/seats", "moderator")
+def seats(code: str):
+    """The event's moderator seats (active first, then revoked ones); never their keys."""
+    actor = actor_of(find_event(code))
+    return jsonify({"seats": [seat_view(seat) for seat in domain.list_seats(actor)]})
+
+
+@route("POST", "/events/<code>/seats", "admin", body=SeatIn, success=201)
+def create_seat(code: str):
+    """Add a named moderator seat: its key and link are shown once (the organiser's)."""
+    event = find_event(code)
+    actor = actor_of(event)
+    seat, key = domain.create_seat(actor, parse(SeatIn, json_body()))
+    return seat_created(event, seat, key)
+
+
+@route("POST", "/seats/<id:seat_id>/key", "moderator", success=201)
+def rotate_seat(seat_id: int):
+    """Give one seat a new key (a new seat row with its name); its old link stops working."""
+    actor = actor_of_seat(seat_id)
+    seat, key = domain.rotate_seat(actor, seat_id)
+    return seat_created(db.session.get(Event, seat.event_id), seat, key)
+
+
+@route("DELETE", "/seats/<id:seat_id>", "admin")
+def revoke_seat(seat_id: int):
+    """Revoke one seat: its link, sessions and open consoles stop working at once."""
+    actor = actor_of_seat(seat_id)
+    return jsonify({"seat": seat_view(domain.revoke_seat(actor, seat_id))})
+
+
+@route(
+    "GET",
+    "/events/<code>/log",
+    "moderator",
+    query={"limit": {"type": "integer", "minimum": 1, "maximum": LOG_LIMIT_MAX}},
+)
+def log(code: str):
+    """The event's audit log of moderator actions, newest first (as `log`)."""
+    actor = actor_of(find_event(code))
+    limit = request.args.get("limit")
+    if limit is not None and not (limit.isascii() and limit.isdigit() and len(limit) <= 10):
+        raise Invalid(f"limit must be a whole number from 1 to {LOG_LIMIT_MAX}.")
+    data = parse(LogIn, {} if limit is None else {"limit": int(limit)})
+    return jsonify({"actions": domain.actions(actor, data)})
+
+
 @route(
     "GET",
     "/events/<code>/export.<fmt>",
@@ -392,9 +459,13 @@ def moderator_session(code: str):
 def export(code: str, fmt: str):
     """Every question with issue, author, addressee, votes, status and times (csv or json)."""
     event = find_event(code)
-    rows = domain.export_rows(actor_of(event))
+    actor = actor_of(event)
+    rows = domain.export_rows(actor)
     if fmt == "json":
-        return jsonify({"event": event.code, "title": event.title, "questions": rows})
+        actions = domain.actions(actor)
+        return jsonify(
+            {"event": event.code, "title": event.title, "questions": rows, "actions": actions}
+        )
     if fmt != "csv":
         raise NotFound("Export as .csv or .json.")
     buffer = io.StringIO()

@@ -138,6 +138,20 @@ JS_STRINGS = {
         "Make a new moderator link? The old link stops working at once."
     ),
     "new_link": lazy_gettext("New moderator link (shown once):"),
+    "rotate_seat_confirm": lazy_gettext(
+        "Give %(name)s a new moderator link? Their old link stops working at once."
+    ),
+    "revoke_confirm": lazy_gettext(
+        "Revoke %(name)s? Their link stops working and their open console is cut off at once."
+    ),
+    "seat_added": lazy_gettext("%(name)s added: send them this link (shown once)."),
+    "since": lazy_gettext("since"),
+    "rotate": lazy_gettext("Rotate"),
+    "revoke": lazy_gettext("Revoke"),
+    "team_moderating": lazy_gettext("Moderating:"),
+    "team_alone": lazy_gettext("Only you are moderating"),
+    "team_you": lazy_gettext("%(name)s (you)"),
+    "team_editing": lazy_gettext("%(name)s is editing"),
     "audience_link": lazy_gettext("Audience"),
     "screen_link": lazy_gettext("Screen"),
     "moderator_link": lazy_gettext("Moderator"),

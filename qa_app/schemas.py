@@ -210,6 +210,27 @@ class Empty(Payload):
     """An event that takes no fields (`bans`)."""
 
 
+class SeatIn(Payload):
+    """POST /events/<code>/seats: a new moderator seat's name (1 to 80 characters)."""
+
+    name: Name
+
+
+class EditingIn(Payload):
+    """The `editing` event: the question this moderator is editing now, or null when done."""
+
+    question_id: Id | None
+
+
+LOG_LIMIT_MAX = 1000
+
+
+class LogIn(Payload):
+    """The `log` event and GET /events/<code>/log?limit=: how many actions, newest first."""
+
+    limit: Annotated[int, Field(ge=1, le=LOG_LIMIT_MAX)] = 100
+
+
 class SyncIn(Payload):
     """The `sync` event."""
 

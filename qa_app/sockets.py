@@ -12,6 +12,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from . import domain, realtime, revocation
 from .auth import Actor, actor_for, find_event
+from .domain.audit import who
 from .domain.views import event_view, moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, as_busy
 from .extensions import db, socketio
@@ -19,7 +20,9 @@ from .realtime import audience_room, moderator_room, participant_room
 from .schemas import (
     AskIn,
     BanIn,
+    EditingIn,
     Empty,
+    LogIn,
     MergeIn,
     ModerateIn,
     SetIssueIn,
@@ -111,6 +114,7 @@ def on_connect(auth: object = None) -> dict | None:
         event = find_event(auth["event"])
         actor = actor_for(event, token if isinstance(token, str) else None)
         grant = revocation.grant_for(actor, event)
+        name = who(actor) if actor.is_moderator else None
     except DomainError as exc:
         raise refusal(exc) from None
     finally:
@@ -118,13 +122,18 @@ def on_connect(auth: object = None) -> dict | None:
     session["qa_actor"] = astuple(actor)
     session["qa_grant"] = grant
     if actor.is_moderator:
+        session["qa_who"] = name
         join_room(moderator_room(actor.event_id))
+        realtime.moderator_joined(actor.event_id, request.sid, actor.seat_id, name)
     else:
         join_room(audience_room(actor.event_id))
     if actor.participant_id is not None:
         join_room(participant_room(actor.participant_id))
+    snapshot = domain.sync(actor, connect_since(auth.get("since")))
+    if actor.is_moderator:  # which seat (or organiser) this console is: `moderating` names it
+        snapshot["you"] = {"seat_id": actor.seat_id, "name": name}
     # the socket is ours: its snapshot needs no message queue
-    emit("snapshot", domain.sync(actor, connect_since(auth.get("since"))), ignore_queue=True)
+    emit("snapshot", snapshot, ignore_queue=True)
     db.session.rollback()
     revocation.track(request.sid, grant)  # a grant that ended meanwhile is caught at the next check
     realtime.presence_changed(actor.event_id)
@@ -137,7 +146,12 @@ def on_disconnect(reason: object = None) -> dict | None:
     revocation.forget(request.sid)
     saved = session.get("qa_actor")
     if saved is not None:
-        realtime.presence_changed(saved[1])
+        actor = Actor(*saved)
+        if actor.is_moderator:
+            realtime.moderator_left(actor.event_id, request.sid)
+            if session.get("qa_editing") is not None:  # its soft lock ends with it
+                tell_editing(actor, None)
+        realtime.presence_changed(actor.event_id)
 
 
 @acked
@@ -227,6 +241,30 @@ def on_unban(actor: Actor, payload: object) -> dict:
     return result
 
 
+def tell_editing(actor: Actor, question_id: int | None) -> None:
+    """Tell the other moderators which question this socket is editing now (None: none)."""
+    session["qa_editing"] = question_id
+    payload = {"seat_id": actor.seat_id, "name": session.get("qa_who"), "question_id": question_id}
+    realtime.tell_moderators(actor.event_id, "editing", payload, skip_sid=request.sid)
+
+
+@acked
+def on_editing(actor: Actor, payload: object) -> dict:
+    """`editing`: a moderator starts or stops editing a question (a soft lock, not stored)."""
+    question_id = domain.editing(actor, parse(EditingIn, payload))
+    db.session.rollback()
+    tell_editing(actor, question_id)
+    return {}
+
+
+@acked
+def on_log(actor: Actor, payload: object) -> dict:
+    """`log`: the event's audit log, newest first."""
+    actions = domain.actions(actor, parse(LogIn, payload))
+    db.session.rollback()
+    return {"actions": actions}
+
+
 @acked
 def on_sync(actor: Actor, payload: object) -> dict:
     """`sync`: everything changed after `since`."""
@@ -254,6 +292,8 @@ HANDLERS = {
     "settings": on_settings,
     "undo": on_undo,
     "bans": on_bans,
+    "editing": on_editing,
+    "log": on_log,
     "sync": on_sync,
 }
 

@@ -36,8 +36,15 @@ def world(app, client):
         edit = ModerateIn(question_id=questions[1].id, text="Q1?")
         action = domain.moderate(moderator(event), edit).action_id  # an action to undo
         set_admin_password("organiser", "correct horse battery")
+        from qa_app.domain.seats import active_seats, open_seat
+
+        seat = active_seats(event.id)[0]
+        anna, _anna_key = open_seat(event.id, "Anna")
+        db.session.commit()
         world = {
             "action": action,
+            "seat": seat.id,
+            "seat2": anna.id,
             "code": event.code,
             "issue": event.issues[1].id,
             "q": questions[0].id,
@@ -129,6 +136,36 @@ ROUTES = [
         None,
         {**MODERATOR_ONLY, "moderator": 201, "admin": 403},  # a seat's link only
     ),
+    ("seats", "GET", "/api/v1/events/{code}/seats", None, MODERATOR_ONLY),
+    (
+        "add_seat",
+        "POST",
+        "/api/v1/events/{code}/seats",
+        {"name": "Boris"},
+        {"admin": 201, "other_moderator": 401, "default": 403},  # not a moderator's to add
+    ),
+    (
+        "rotate_own_seat",
+        "POST",
+        "/api/v1/seats/{seat}/key",
+        None,
+        {**MODERATOR_ONLY, "moderator": 201, "admin": 201},
+    ),
+    (
+        "rotate_other_seat",
+        "POST",
+        "/api/v1/seats/{seat2}/key",
+        None,
+        {**MODERATOR_ONLY, "moderator": 403, "admin": 201},
+    ),
+    (
+        "revoke_seat",
+        "DELETE",
+        "/api/v1/seats/{seat2}",
+        None,
+        {"admin": 200, "other_moderator": 401, "default": 403},
+    ),
+    ("log", "GET", "/api/v1/events/{code}/log?limit=10", None, MODERATOR_ONLY),
     ("export_csv", "GET", "/api/v1/events/{code}/export.csv", None, MODERATOR_ONLY),
     ("export_json", "GET", "/api/v1/events/{code}/export.json", None, MODERATOR_ONLY),
 ]
@@ -348,6 +385,7 @@ def test_openapi_document_lists_every_route_and_schema(client):
         template = (
             path.split("?")[0].replace("{q}", "{question_id}").replace("{q2}", "{question_id}")
         )
+        template = template.replace("{seat}", "{seat_id}").replace("{seat2}", "{seat_id}")
         template = template.replace("export.csv", "export.{fmt}").replace(
             "export.json", "export.{fmt}"
         )

@@ -1,5 +1,6 @@
 """Domain functions: one per user action; each validates, writes, commits, then publishes."""
 
+from .audit import actions
 from .bans import ban, banned, unban
 from .events import (
     create_event,
@@ -10,22 +11,35 @@ from .events import (
     update_settings,
 )
 from .questions import ask, merge, moderate
-from .seats import rotate_moderator_key
+from .seats import (
+    create_seat,
+    editing,
+    list_seats,
+    revoke_seat,
+    rotate_moderator_key,
+    rotate_seat,
+)
 from .similar import similar
 from .undo import undo
 from .views import snapshot, sync
 from .votes import vote
 
 __all__ = [
+    "actions",
     "ask",
     "ban",
     "banned",
     "create_event",
+    "create_seat",
+    "editing",
     "export_rows",
     "join",
+    "list_seats",
     "merge",
     "moderate",
+    "revoke_seat",
     "rotate_moderator_key",
+    "rotate_seat",
     "set_issue",
     "show",
     "similar",
