@@ -182,14 +182,12 @@ JS_STRINGS = {
     "did_unban": lazy_gettext("Unbanned"),
     "everyones_questions": lazy_gettext('Everyone"s questions'),
     "held": lazy_gettext("Held: %(reason)s"),
-    "is_editing": lazy_gettext("%(name)s is editing"),
     "merge_into": lazy_gettext("Merge into…"),
     "merge_into_n": lazy_gettext("Merge into #%(id)s"),
     "merge_what": lazy_gettext(
         "%(n)s question(s) will be merged into the one you choose; "
         "its votes become the union of all voters."
     ),
-    "moderating_now": lazy_gettext("Moderating: %(names)s"),
     "n_selected": lazy_gettext("%(n)s selected"),
     "not_duplicate": lazy_gettext("Not a duplicate"),
     "nothing_to_merge_into": lazy_gettext("There is no other question to merge into."),

@@ -1,6 +1,7 @@
 // The moderator's console: triage with the keyboard, merge, ban, undo, set the current issue,
 // drive the screen and the event's switches.
 import { $, fill, Store, ago, connect, errorMessage, h, renderList, showState, t } from "./live.js";
+import { initTeam } from "./team.js";
 
 const app = $("#app");
 const code = app.dataset.code;
@@ -17,13 +18,12 @@ const view = {
   asker: null, openAsker: null,
 };
 const marked = new Set();                 // questions picked for a merge
-const editors = new Map();                // seat (or name) -> {name, question_id}: edits by others
 let notDuplicate = new Set(JSON.parse(localStorage.getItem(notDupKey) || "[]"));
 let blocklist = { phrases: [], builtin: [] };
 let armed = null;                         // {id, at}: a pending question pressed once for the screen
 let undoable = null;                      // {action_id, until}
 let link = null;
-let team = null;                          // team.js, when the server has it
+let team = null;                          // who else moderates, who edits what (team.js)
 
 // ---------------------------------------------------------------- the moderator session
 
@@ -58,11 +58,7 @@ async function start() {
     },
   });
   link.socket.on("snapshot", (data) => { if (data.blocklist) blocklist = data.blocklist; });
-  link.socket.on("editing", onEditing);
-  try {
-    team = await import("./team.js");
-    team.wire?.({ link, store, code, render: () => render() });
-  } catch { team = null; }
+  team = initTeam({ link, store, el: $("#team") });
 }
 
 function fail(message) {
@@ -76,28 +72,11 @@ function fail(message) {
 
 function showPresence(p) {
   $("#presence").textContent = t("connected", { n: p.audience });
-  if (team?.renderTeam) return team.renderTeam($("#team"), p);
-  const names = (p.moderating || []).map((m) => m.name).filter(Boolean);
-  $("#team").textContent = names.length ? t("moderating_now", { names: names.join(", ") }) : "";
 }
 
-function onEditing(data) {
-  const who = data.seat_id ?? `name:${data.name}`;
-  if (data.question_id === null || data.question_id === undefined) editors.delete(who);
-  else editors.set(who, { name: data.name, question_id: data.question_id, mine: view.editing === data.question_id });
-  render();
-}
-
-/** The names of the other moderators editing question id now. */
-function editingBy(id) {
-  if (team?.editingBy) return team.editingBy(id);
-  return [...editors.values()].filter((e) => e.question_id === id && !e.mine).map((e) => e.name);
-}
-
+/** Tell the other moderators which question this console edits (null: none). */
 function sendEditing(questionId) {
-  if (!link) return;
-  if (team?.sendEditing) team.sendEditing(link, questionId);
-  else link.call("editing", { question_id: questionId });
+  team?.editing(questionId);
 }
 
 // ---------------------------------------------------------------- what to show
@@ -267,11 +246,10 @@ function updateRow(el, q) {
     h("time", { datetime: q.created_at }, ago(q.created_at)),
     onScreen ? h("span", { class: "badge onair" }, t("on_screen")) : null);
   const dup = suggestion(q);
-  const others = editingBy(q.id);
   fill($(".q-notes", el),
     q.held_reason ? h("span", { class: "badge held" }, t("held", { reason: q.held_reason })) : null,
-    dup ? h("span", { class: "badge dup" }, t("possible_duplicate", { id: dup.id, text: clip(dup.text, 60) })) : null,
-    others.length ? h("span", { class: "badge editing" }, t("is_editing", { name: others.join(", ") })) : null);
+    dup ? h("span", { class: "badge dup" }, t("possible_duplicate", { id: dup.id, text: clip(dup.text, 60) })) : null);
+  team?.markRow(el, q.id);
   const editing = view.editing === q.id;
   if (!editing) $(".q-text", el).textContent = q.text;
   const sig = [q.status, onScreen, editing, q.issue_id, q.addressed_to, store.issues.length, store.speakers.length,
