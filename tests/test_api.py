@@ -37,7 +37,7 @@ def world(app, client):
         action = domain.moderate(moderator(event), edit).action_id  # an action to undo
         set_admin_password("organiser", "correct horse battery")
         world = {
-            "action": action,
+            "action_id": action,
             "code": event.code,
             "issue": event.issues[1].id,
             "q": questions[0].id,
@@ -98,7 +98,7 @@ ROUTES = [
         {"question_ids": ["{q2}"], "into": "{q}"},
         MODERATOR_ONLY,
     ),
-    ("undo", "POST", "/api/v1/actions/{action}/undo", None, MODERATOR_ONLY),
+    ("undo", "POST", "/api/v1/actions/{action_id}/undo", None, MODERATOR_ONLY),
     ("bans", "GET", "/api/v1/events/{code}/bans", None, MODERATOR_ONLY),
     ("show", "PUT", "/api/v1/events/{code}/screen", {"question_id": "{q}"}, MODERATOR_ONLY),
     (
