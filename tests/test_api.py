@@ -42,7 +42,7 @@ def world(app, client):
         anna, _anna_key = open_seat(event.id, "Anna")
         db.session.commit()
         world = {
-            "action": action,
+            "action_id": action,
             "seat": seat.id,
             "seat2": anna.id,
             "code": event.code,
@@ -105,7 +105,7 @@ ROUTES = [
         {"question_ids": ["{q2}"], "into": "{q}"},
         MODERATOR_ONLY,
     ),
-    ("undo", "POST", "/api/v1/actions/{action}/undo", None, MODERATOR_ONLY),
+    ("undo", "POST", "/api/v1/actions/{action_id}/undo", None, MODERATOR_ONLY),
     ("bans", "GET", "/api/v1/events/{code}/bans", None, MODERATOR_ONLY),
     ("show", "PUT", "/api/v1/events/{code}/screen", {"question_id": "{q}"}, MODERATOR_ONLY),
     (

@@ -143,7 +143,8 @@ def test_the_live_loop_end_to_end(server):
         )
         assert client.questions[qid]["rev"] == voted["rev"]  # the row the ack announced
 
-    assert mod.call("show", {"question_id": qid}) == {"ok": True}
+    shown = mod.call("show", {"question_id": qid})
+    assert shown == {"ok": True, "action_id": shown["action_id"]}  # the log's entry, for undo
     assert mod.call("set_issue", {"issue_id": issues[2]}) == {"ok": True}
     for client in clients:
         wait_for(
