@@ -124,9 +124,9 @@ document.addEventListener("click", async (e) => {
   if (rotate && confirm(t("rotate_seat_confirm", { name: seatName(rotate) }))) {
     const [ok, data] = await api("POST", `/api/v1/seats/${rotate.dataset.rotate}/key`);
     if (!ok) return alert(problem(data));
-    const item = rotate.closest("[data-seat]");
-    item.replaceWith(seatItem(data.seat));
-    showLink(rotate.closest("[data-code]"), data);
+    const row = rotate.closest("[data-code]");
+    rotate.closest("[data-seat]").replaceWith(seatItem(data.seat));
+    showLink(row, data);
   }
   const revoke = e.target.closest("[data-revoke]");
   if (revoke && confirm(t("revoke_confirm", { name: seatName(revoke) }))) {
