@@ -16,13 +16,14 @@ from wtforms import ValidationError
 from . import agenda, domain, exports, openapi
 from .auth import (
     Actor,
+    active_seat,
     actor_for,
     current_admin,
     find_event,
     moderator_session_token,
     require_moderator,
 )
-from .domain.views import question_view, view_for
+from .domain.views import moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from .extensions import csrf, db
 from .links import event_links
@@ -238,7 +239,7 @@ def moderate(question_id: int):
     """Approve, dismiss, mark answered, edit or move a question (as `moderate`)."""
     actor = actor_of_question(question_id)
     data = parse(ModerateIn, with_id(json_body(), question_id=question_id))
-    return jsonify({"question": question_view(domain.moderate(actor, data))})
+    return jsonify({"question": moderator_view(domain.moderate(actor, data))})
 
 
 @route("POST", "/questions/<id:question_id>/merge", "moderator", body=MergeInto)
@@ -246,7 +247,7 @@ def merge(question_id: int):
     """Merge a question into another (as `merge`); returns the target."""
     actor = actor_of_question(question_id)
     data = parse(MergeIn, with_id(json_body(), question_id=question_id))
-    return jsonify({"question": question_view(domain.merge(actor, data))})
+    return jsonify({"question": moderator_view(domain.merge(actor, data))})
 
 
 def _ban(question_id: int, banned: bool):
@@ -294,7 +295,7 @@ def settings(code: str):
 
 @route("POST", "/events/<code>/moderator-key", "moderator", success=201)
 def rotate_key(code: str):
-    """Replace the moderator key; the old key and its sessions stop working."""
+    """Replace a seat's moderator key (the caller's own; the organiser's: the first seat)."""
     event = find_event(code)
     key = domain.rotate_moderator_key(actor_of(event))
     return jsonify({"moderator_key": key, "urls": event_links(event.code, key)}), 201
@@ -302,10 +303,14 @@ def rotate_key(code: str):
 
 @route("POST", "/events/<code>/moderator-session", "moderator", success=201)
 def moderator_session(code: str):
-    """Trade the moderator key for a moderator session token."""
+    """Trade a seat's moderator key for a moderator session token of that seat."""
     event = find_event(code)
-    require_moderator(actor_of(event))
-    return jsonify({"token": moderator_session_token(event)}), 201
+    actor = actor_of(event)
+    require_moderator(actor)
+    seat = active_seat(event.id, id=actor.seat_id) if actor.seat_id is not None else None
+    if seat is None:
+        raise Forbidden("Only a moderator link is traded for a session; an organiser logs in.")
+    return jsonify({"token": moderator_session_token(seat)}), 201
 
 
 @route(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -15,7 +14,7 @@ from sqlalchemy import delete, select
 from . import storage
 from .errors import Banned, Forbidden, NotFound, Unauthorized
 from .extensions import db
-from .models import Admin, AdminSession, Event, Participant, utcnow
+from .models import Admin, AdminSession, Event, ModeratorSeat, Participant, utcnow
 
 PARTICIPANT_PREFIX = "p."
 MODERATOR_KEY_PREFIX = "mk."
@@ -32,6 +31,8 @@ class Actor:
     role: str  # "participant" | "moderator" | "admin" | "screen"
     event_id: int
     participant_id: int | None = None
+    seat_id: int | None = None  # a moderator's seat
+    admin_id: int | None = None  # an organiser's account
 
     @property
     def is_moderator(self) -> bool:
@@ -69,10 +70,9 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="qa-moderator-session")
 
 
-def moderator_session_token(event: Event) -> str:
-    """A moderator session for event; dies when the moderator key is rotated."""
-    payload = {"e": event.id, "g": event.moderator_key_generation}
-    return MODERATOR_SESSION_PREFIX + _serializer().dumps(payload)
+def moderator_session_token(seat: ModeratorSeat) -> str:
+    """A moderator session for a seat; dies when the seat's key is rotated or the seat revoked."""
+    return MODERATOR_SESSION_PREFIX + _serializer().dumps({"e": seat.event_id, "s": seat.id})
 
 
 def find_event(code: str) -> Event:
@@ -86,13 +86,28 @@ def find_event(code: str) -> Event:
     return event
 
 
-def _moderator_session_valid(event: Event, token: str) -> bool:
-    """Whether a signed moderator session belongs to event's current key."""
+def active_seat(event_id: int, **match: object) -> ModeratorSeat | None:
+    """The event's seat matching (key_hash= or id=), if it is not revoked."""
+    return db.session.scalar(
+        select(ModeratorSeat).filter_by(event_id=event_id, revoked_at=None, **match)
+    )
+
+
+def _seat_of_session(event: Event, token: str) -> ModeratorSeat | None:
+    """The active seat a signed moderator session names, if it belongs to event."""
     try:
         payload = _serializer().loads(token[len(MODERATOR_SESSION_PREFIX) :])
     except BadSignature:
-        return False
-    return payload == {"e": event.id, "g": event.moderator_key_generation}
+        return None
+    if not isinstance(payload, dict) or payload.get("e") != event.id:
+        return None
+    seat_id = payload.get("s")
+    return active_seat(event.id, id=seat_id) if type(seat_id) is int else None
+
+
+def seat_for_key(event: Event, key: str) -> ModeratorSeat | None:
+    """The active seat of event whose key this is (keys carry 192 bits: found by their hash)."""
+    return active_seat(event.id, key_hash=digest(key))
 
 
 def actor_for(event: Event, token: str | None) -> Actor:
@@ -107,14 +122,17 @@ def actor_for(event: Event, token: str | None) -> Actor:
                     raise Banned(BANNED_MESSAGE)
                 return Actor("participant", event.id, participant.id)
         elif token.startswith(MODERATOR_KEY_PREFIX):
-            if hmac.compare_digest(digest(token), event.moderator_key_hash):
-                return Actor("moderator", event.id)
+            seat = seat_for_key(event, token)
+            if seat is not None:
+                return Actor("moderator", event.id, seat_id=seat.id)
         elif token.startswith(MODERATOR_SESSION_PREFIX):
-            if _moderator_session_valid(event, token):
-                return Actor("moderator", event.id)
+            seat = _seat_of_session(event, token)
+            if seat is not None:
+                return Actor("moderator", event.id, seat_id=seat.id)
         raise Unauthorized("This token is not valid for this event.")
-    if current_admin() is not None:
-        return Actor("admin", event.id)
+    admin = current_admin()
+    if admin is not None:
+        return Actor("admin", event.id, admin_id=admin.id)
     return Actor("screen", event.id)
 
 

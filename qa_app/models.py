@@ -1,11 +1,12 @@
-"""The data model: admins and their sessions, events, issues, speakers, participants, questions,
-votes."""
+"""The data model: admins and their sessions, events, issues, speakers, moderator seats,
+participants, questions, votes, and the moderators' audit log."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     ForeignKey,
@@ -77,8 +78,8 @@ class Event(db.Model):
     on_screen_question_id: Mapped[int | None] = mapped_column(
         ForeignKey("questions.id", use_alter=True, ondelete="SET NULL")
     )
-    moderator_key_hash: Mapped[str] = mapped_column(String(128))
-    moderator_key_generation: Mapped[int] = mapped_column(Integer, default=1)
+    blocklist: Mapped[str] = mapped_column(Text, default="", server_default="")
+    builtin_blocklists: Mapped[str] = mapped_column(String(16), default="", server_default="")
     version: Mapped[int] = mapped_column(Integer, default=0)
     rev: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -126,6 +127,22 @@ class Speaker(db.Model):
     event: Mapped[Event] = relationship(back_populates="speakers")
 
 
+class ModeratorSeat(db.Model):
+    """One moderator's link to an event: a name and a key (stored hashed).
+
+    A seat is one credential: rotating its key revokes the row and makes a new one with the same
+    name, so the sockets and sessions of the old key end while the other seats go on.
+    """
+
+    __tablename__ = "moderator_seats"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class Participant(db.Model):
     """An audience device: a random token (stored hashed) and an optional name."""
 
@@ -136,6 +153,7 @@ class Participant(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(80))
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    banned_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -161,6 +179,8 @@ class Question(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     was_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    held_reason: Mapped[str | None] = mapped_column(String(200))
+    similar_to: Mapped[list[int] | None] = mapped_column(JSON)
     rev: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -175,3 +195,30 @@ class Vote(db.Model):
         ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ModerationAction(db.Model):
+    """One moderator action, with the seat (or organiser) that made it: the audit log.
+
+    `detail` says what changed, for people; `undo` holds what its inverse needs (None when it
+    cannot be undone); an undone action points at the action that undid it.
+    """
+
+    __tablename__ = "moderation_actions"
+    __table_args__ = (Index("ix_moderation_actions_event_id_id", "event_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    seat_id: Mapped[int | None] = mapped_column(
+        ForeignKey("moderator_seats.id", ondelete="SET NULL")
+    )
+    admin_id: Mapped[int | None] = mapped_column(ForeignKey("admins.id", ondelete="SET NULL"))
+    who: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(32))
+    question_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="SET NULL")
+    )
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    undo: Mapped[dict | None] = mapped_column(JSON)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    undone_by: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -200,7 +200,7 @@ class Publisher:
 
     def flush_event(self, event_id: int, marks: Marks) -> None:
         """Load the marked rows at their current values and emit them to each room."""
-        from .domain.views import audience_view, event_view, question_view
+        from .domain.views import audience_view, event_view, moderator_view
         from .models import Event, Question
 
         event = db.session.get(Event, event_id, populate_existing=True)
@@ -220,7 +220,7 @@ class Publisher:
         base = {"version": event.version}
         if marks.event_changed:
             base["event"] = event_view(event)
-        moderators = [question_view(q) for q in rows]
+        moderators = [moderator_view(q) for q in rows]
         audience = [v for v in (audience_view(q, None) for q in rows) if v is not None]
         # an author's own view first: the audience room carries a removal at the same rev, and a
         # client keeps the first row it gets at a rev (one flush reaches a socket in order)

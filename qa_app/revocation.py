@@ -1,8 +1,8 @@
 """Revocation: a socket loses its rights within a second of the credential it connected with.
 
 A socket resolves its actor once, at connect. What that actor rests on is its `Grant`: the
-moderator key's generation, the admin's server-side session, or the participant. A rotated key,
-a log-out, a password change or a ban ends the grant, and then:
+moderator's seat, the admin's server-side session, or the participant. A seat's rotated key or
+revocation, a log-out, a password change or a ban ends the grant, and then:
 
 - every privileged socket event (`moderate`, `merge`, `show`, `set_issue`, `sync`, ...) checks the
   grant again first (`check`), so a revoked socket is refused at once, on any process;
@@ -29,16 +29,16 @@ from sqlalchemy import select, true
 from .auth import Actor, current_admin_session
 from .errors import Unauthorized
 from .extensions import db, socketio
-from .models import AdminSession, Event, Participant, utcnow
+from .models import AdminSession, Event, ModeratorSeat, Participant, utcnow
 
 log = logging.getLogger(__name__)
 
 
 class Grant(NamedTuple):
-    """What a socket's rights rest on: a kind, its event, and the key generation, admin session id
-    or participant id."""
+    """What a socket's rights rest on: a kind, its event, and the seat id, admin session id or
+    participant id."""
 
-    kind: str  # "key" | "admin" | "participant"
+    kind: str  # "seat" | "admin" | "participant"
     event_id: int
     value: int
 
@@ -46,7 +46,7 @@ class Grant(NamedTuple):
 def grant_for(actor: Actor, event: Event) -> Grant | None:
     """The grant of an actor resolved just now in event (None for a read-only screen)."""
     if actor.role == "moderator":
-        return Grant("key", event.id, event.moderator_key_generation)
+        return Grant("seat", event.id, actor.seat_id)
     if actor.role == "admin":
         admin_session = current_admin_session()
         return Grant("admin", event.id, admin_session.id if admin_session else 0)
@@ -63,15 +63,15 @@ def ended(privileged: Collection[Grant], phone_events: Collection[int] = ()) -> 
     commit): no lock is held while waiting for the next, so this never deadlocks with a writer
     that locks several tables (a migration, a TRUNCATE).
     """
-    keys = {g.event_id for g in privileged if g.kind == "key"}
+    seats = {g.value for g in privileged if g.kind == "seat"}
     admins = {g.value for g in privileged if g.kind == "admin"}
     gone: set[Grant] = set()
-    if keys:
-        query = select(Event.id, Event.moderator_key_generation).where(Event.id.in_(keys))
-        generations = dict(_read(query))
-        gone |= {
-            g for g in privileged if g.kind == "key" and generations.get(g.event_id) != g.value
-        }
+    if seats:
+        query = select(ModeratorSeat.id).where(
+            ModeratorSeat.id.in_(seats), ModeratorSeat.revoked_at.is_(None)
+        )
+        active = {seat_id for (seat_id,) in _read(query)}
+        gone |= {g for g in privileged if g.kind == "seat" and g.value not in active}
     if admins:
         query = select(AdminSession.id).where(
             AdminSession.id.in_(admins), AdminSession.expires_at > utcnow()
@@ -98,8 +98,8 @@ def check(grant: Grant | None) -> None:
     """Refuse a privileged socket event whose grant has ended (or that has none)."""
     if grant is None or ended([grant]):
         raise Unauthorized(
-            "This connection's credential is no longer valid (the moderator key was rotated, "
-            "or the organiser logged out); reconnect with a valid one."
+            "This connection's credential is no longer valid (the moderator link was rotated or "
+            "revoked, or the organiser logged out); reconnect with a valid one."
         )
 
 

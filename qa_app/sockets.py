@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, astuple
 from functools import wraps
 
 from flask import request, session
@@ -12,7 +12,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from . import domain, realtime, revocation
 from .auth import Actor, actor_for, find_event
-from .domain.views import question_view, view_for
+from .domain.views import moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, as_busy
 from .extensions import db, socketio
 from .realtime import audience_room, moderator_room, participant_room
@@ -111,7 +111,7 @@ def on_connect(auth: object = None) -> dict | None:
         raise refusal(exc) from None
     finally:
         db.session.rollback()
-    session["qa_actor"] = (actor.role, actor.event_id, actor.participant_id)
+    session["qa_actor"] = astuple(actor)
     session["qa_grant"] = grant
     if actor.is_moderator:
         join_room(moderator_room(actor.event_id))
@@ -152,13 +152,13 @@ def on_vote(actor: Actor, payload: object) -> dict:
 @acked
 def on_moderate(actor: Actor, payload: object) -> dict:
     """`moderate`: change a question's status, text or issue."""
-    return {"question": question_view(domain.moderate(actor, parse(ModerateIn, payload)))}
+    return {"question": moderator_view(domain.moderate(actor, parse(ModerateIn, payload)))}
 
 
 @acked
 def on_merge(actor: Actor, payload: object) -> dict:
     """`merge`: fold a duplicate into another question."""
-    return {"question": question_view(domain.merge(actor, parse(MergeIn, payload)))}
+    return {"question": moderator_view(domain.merge(actor, parse(MergeIn, payload)))}
 
 
 @acked

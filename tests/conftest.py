@@ -175,8 +175,10 @@ def make_participant(event: Event, name: str | None = None) -> tuple[Actor, str]
 
 
 def moderator(event: Event) -> Actor:
-    """The moderator actor of event."""
-    return Actor("moderator", event.id)
+    """The moderator actor of event's first seat."""
+    from qa_app.domain.seats import active_seats
+
+    return Actor("moderator", event.id, seat_id=active_seats(event.id)[0].id)
 
 
 def participant_row(actor: Actor) -> Participant:

@@ -112,7 +112,7 @@ ROUTES = [
         "POST",
         "/api/v1/events/{code}/moderator-session",
         None,
-        {**MODERATOR_ONLY, "moderator": 201, "admin": 201},
+        {**MODERATOR_ONLY, "moderator": 201, "admin": 403},  # a seat's link only
     ),
     ("export_csv", "GET", "/api/v1/events/{code}/export.csv", None, MODERATOR_ONLY),
     ("export_json", "GET", "/api/v1/events/{code}/export.json", None, MODERATOR_ONLY),

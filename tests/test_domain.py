@@ -9,7 +9,7 @@ from qa_app import domain
 from qa_app.auth import Actor
 from qa_app.errors import Closed, Conflict, Forbidden, Invalid, NotFound
 from qa_app.extensions import db
-from qa_app.models import Event, Question, Vote
+from qa_app.models import Event, ModeratorSeat, Question, Vote
 from qa_app.schemas import (
     AskIn,
     EventIn,
@@ -43,7 +43,8 @@ def test_create_event_keeps_issues_in_order_and_speakers(ctx):
     assert event.current_issue_id == event.issues[0].id
     assert [s.role for s in event.speakers] == ["moderator", "panelist", "panelist"]
     assert key.startswith("mk.") and len(key) >= 3 + 32
-    assert key not in event.moderator_key_hash
+    seats = db.session.scalars(select(ModeratorSeat).filter_by(event_id=event.id)).all()
+    assert [seat.name for seat in seats] == ["Moderator"] and key not in seats[0].key_hash
 
 
 def test_create_event_refuses_end_before_start(ctx):
@@ -255,7 +256,8 @@ def test_rotating_the_key_stops_the_old_one(ctx, app):
 
     event, key = make_event()
     with app.test_request_context():
-        session_token = moderator_session_token(event)
+        seat = db.session.scalars(select(ModeratorSeat).filter_by(event_id=event.id)).one()
+        session_token = moderator_session_token(seat)
         assert actor_for(event, key).role == "moderator"
         assert actor_for(event, session_token).role == "moderator"
         new_key = domain.rotate_moderator_key(moderator(event))

@@ -193,8 +193,7 @@ def test_a_socket_whose_key_another_process_rotated_is_refused_before_it_is_cut_
     with other_process.begin() as connection:
         connection.execute(
             sa.text(
-                "UPDATE events SET moderator_key_generation = moderator_key_generation + 1,"
-                " moderator_key_hash = 'rotated' WHERE id = :id"
+                "UPDATE moderator_seats SET revoked_at = CURRENT_TIMESTAMP WHERE event_id = :id"
             ),
             {"id": event_id},
         )

@@ -5,12 +5,12 @@ from .events import (
     create_event,
     export_rows,
     join,
-    rotate_moderator_key,
     set_issue,
     show,
     update_settings,
 )
 from .questions import ask, merge, moderate
+from .seats import rotate_moderator_key
 from .views import snapshot, sync
 from .votes import vote
 

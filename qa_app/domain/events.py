@@ -5,12 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import revocation, storage
+from .. import storage
 from ..auth import (
     Actor,
     digest,
     new_event_code,
-    new_moderator_key,
     new_participant_token,
     require_moderator,
 )
@@ -20,25 +19,27 @@ from ..models import Event, Issue, Participant, Question, Speaker
 from ..schemas import EventIn, SetIssueIn, SettingsIn, ShowIn
 from . import ratelimit
 from .core import change
+from .seats import FIRST_SEAT_NAME, open_seat
 from .views import utc_iso
 
 
 def create_event(data: EventIn) -> tuple[Event, str]:
-    """Create an event with its issues and speakers; return it and its moderator key (once)."""
+    """Create an event with its issues, speakers and first moderator seat; return it and the
+    seat's key (shown once)."""
     if data.starts_at and data.ends_at and data.ends_at < data.starts_at:
         raise Invalid("The end time is before the start time.")
-    key = new_moderator_key()
     for _attempt in range(10):
         try:
             with storage.writing():
-                event = _new_event(data, key)
+                event = _new_event(data)
+                _seat, key = open_seat(event.id, FIRST_SEAT_NAME)
             return event, key
         except IntegrityError:  # join code taken (rolled back): draw another
             pass
     raise Conflict("Could not find a free join code; try again.")
 
 
-def _new_event(data: EventIn, key: str) -> Event:
+def _new_event(data: EventIn) -> Event:
     """Add a new event, its issues and speakers to the session (not committed)."""
     settings = data.settings.model_dump(exclude_none=True)
     event = Event(
@@ -49,7 +50,6 @@ def _new_event(data: EventIn, key: str) -> Event:
         venue=data.venue or None,
         description=data.description or None,
         language=data.language,
-        moderator_key_hash=digest(key),
         **settings,
     )
     db.session.add(event)
@@ -61,17 +61,6 @@ def _new_event(data: EventIn, key: str) -> Event:
     db.session.flush()
     event.current_issue_id = event.issues[0].id
     return event
-
-
-def rotate_moderator_key(actor: Actor) -> str:
-    """Replace the event's moderator key; old keys, moderator sessions and sockets stop working."""
-    require_moderator(actor)
-    key = new_moderator_key()
-    with change(actor.event_id) as current:
-        current.event.moderator_key_hash = digest(key)
-        current.event.moderator_key_generation += 1
-    revocation.sweep()
-    return key
 
 
 def update_settings(actor: Actor, data: SettingsIn) -> Event:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from ..auth import Actor
@@ -55,7 +58,7 @@ def speaker_view(speaker: Speaker) -> dict:
 
 
 def question_view(question: Question) -> dict:
-    """The full `question` object, as moderators see it."""
+    """The `question` object everyone may see (moderator_view adds moderators' fields)."""
     return {
         "id": question.id,
         "issue_id": question.issue_id,
@@ -68,6 +71,25 @@ def question_view(question: Question) -> dict:
         "created_at": utc_iso(question.created_at),
         "answered_at": utc_iso(question.answered_at),
         "rev": question.rev,
+    }
+
+
+def asker_handle(participant_id: int | None) -> str | None:
+    """An opaque name for the device behind questions: the same for all of one participant's
+    questions, telling moderators nothing else (they never see participant ids)."""
+    if participant_id is None:
+        return None
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, b"asker:%d" % participant_id, hashlib.sha256).hexdigest()[:12]
+
+
+def moderator_view(question: Question) -> dict:
+    """The `question` object as moderators see it: with the asker's handle, why it was held for
+    review and the questions it may duplicate (the audience never gets these)."""
+    return question_view(question) | {
+        "asker": asker_handle(question.participant_id),
+        "held_reason": question.held_reason,
+        "similar_to": question.similar_to or [],
     }
 
 
@@ -93,7 +115,7 @@ def audience_view(question: Question, participant_id: int | None) -> dict | None
 def view_for(actor: Actor, question: Question) -> dict | None:
     """A question as actor may see it."""
     if actor.is_moderator:
-        return question_view(question)
+        return moderator_view(question)
     return audience_view(question, actor.participant_id)
 
 
