@@ -18,8 +18,8 @@ Evasions matched:
   written wholly in the other script is that language's word ("вообще" is not "boob*",
   "epoxyed" is not "*хуе*"), so a Russian word spelled wholly in Latin look-alikes ("CYKA")
   is matched only when the list has it in Latin;
-- digits and symbols for letters: 0 o, @ 4 a, 3 e/з, 1 ! | i/l, $ 5 s, 7 t, 6 б, 4 ч, 9 я,
-  and `*` for one vowel ("f*ck", "п*зда");
+- digits and symbols for letters: 0 o, @ 4 a, 3 e/з, 1 ! | i/l, $ 5 s, 7 t, 8 b, 6 б, 4 ч,
+  9 я, € e, and `*` for one vowel ("f*ck", "п*зда");
 - separators inside a word: up to two of . - _ ~ , / \\ ^ + = # and middle dots between
   letters ("f.u.c.k", "х_у_й", "пи-зда"); not apostrophes or quotes ("who're" is no "whore");
 - spaced-out letters: a run of three or more single letters separated by single spaces
@@ -38,8 +38,12 @@ confusable skeletons (confusable_homoglyphs, confusables) map every character to
 prototype in one direction, which makes pure Russian words collide with English entries and
 knows nothing of digit substitutions, so the folding here is a small table of its own.
 
-`matcher(phrases, builtin)` compiles one regular expression (a trie of the entries'
-letter classes) and caches it, so checking a question is one `search` over its text.
+How: the text is normalised, its runs of one character cut to two, and its look-alikes folded
+one for one (FOLD: Cyrillic "х" and Latin "x" become one letter, so do "@" and "a"); each list
+is compiled into one regular expression, a trie of its entries in the same folded letters where
+only the symbols that stand for more than one letter (AMBIGUOUS) need a class. `matcher(phrases,
+builtin)` caches it per list, so checking a question is one `search` per list; a match is then
+checked against the unfolded text for its script.
 """
 
 from __future__ import annotations
@@ -48,25 +52,25 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import groupby
 from pathlib import Path
 
 BUILTIN_LANGUAGES = ("en", "ru")
 DATA = Path(__file__).parent / "data" / "blocklists"
 
-# What each letter of an entry also matches: look-alikes of the other script, then digits
-# and symbols. Letters not listed match only themselves.
-LOOKALIKES = {
-    # Latin
-    "a": "а@4α", "b": "вь8", "c": "с(¢", "e": "е3€ε", "h": "н", "i": "і1!|ι", "j": "ј",
-    "k": "кκ", "l": "1|ӏ", "m": "м", "n": "п", "o": "о0οσ", "p": "рρ", "s": "ѕ$5",
-    "t": "т7", "u": "и", "x": "х", "y": "у",
-    # Cyrillic
-    "а": "a@4α", "б": "6", "в": "b8", "г": "r", "е": "e3€ε", "з": "3", "и": "u", "к": "kκ",
-    "м": "m", "н": "h", "о": "o0οσ", "п": "n", "р": "pρ", "с": "c$(¢", "т": "t7", "у": "y",
-    "х": "x", "ч": "4", "ь": "b", "я": "9", "ш": "w",
-}
-VOWELS = set("aeiouyаеиоуыэюя")
-SEPARATOR = r"[._\-~,/\\^+=#·•]{0,2}"
+# Look-alikes read as one letter, in the text and in the entries alike (one character for one,
+# so a match's place in the folded text is its place in the text): Cyrillic and Greek letters
+# as the Latin letters they look like, and the digits and symbols that stand for one letter only.
+FOLD = str.maketrans(
+    "авекмнорстухпигшіјѕӏαεικοσρτ@0$57€¢869·•",
+    "abekmhopctyxnurwijslaeikooptaostteсbбя..".replace("с", "c"),
+)
+# Symbols that stand for more than one letter, matched by a class in the entries: 3 is "e" or
+# "з", 4 "a" or "ч", 1 | "i" or "l", ! "i", and * any one vowel.
+AMBIGUOUS = {"a": "4", "e": "3", "i": "1!|", "l": "1|", "з": "3", "ч": "4"}
+VOWELS = set("aeiouyыэюя")  # after folding
+SEPARATOR = r"[._\-~,/\\^+=#]{0,2}"
+GAP = r"[\W_]{1,8}"  # between the words of a phrase
 LETTER = r"[^\W\d_]"
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 LATIN_LETTER = re.compile(r"[a-z]")
@@ -86,12 +90,22 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(kept))
 
 
-def _letter(char: str) -> str:
-    """The regular expression for one letter of an entry: its class, one or more times."""
-    extra = LOOKALIKES.get(char, "") + ("*" if char in VOWELS else "")
-    if not extra:
-        return re.escape(char) + "+"
-    return "[" + "".join(re.escape(c) for c in char + extra) + "]+"
+RUN = re.compile(r"(.)\1{2,}")
+
+
+def _runs(word: str) -> tuple[tuple[str, int], ...]:
+    """A word as runs of one letter: ("ass") -> (("a", 1), ("s", 2)); a run counts at most 2."""
+    return tuple((char, min(len(list(group)), 2)) for char, group in groupby(word))
+
+
+def _letters(char: str, count: int) -> str:
+    """The regular expression for a run of one letter of an entry: its class, `count` times
+    (separators may stand between them), the last up to three times. The text's own runs are
+    cut to two ("fuuuuck" is read as "fuuck"), so three is enough; and as no part of a pattern
+    matches more than a few characters, a crafted text costs no more than a plain one."""
+    extra = AMBIGUOUS.get(char, "") + ("*" if char in VOWELS else "")
+    one = "[" + "".join(re.escape(c) for c in char + extra) + "]" if extra else re.escape(char)
+    return (one + SEPARATOR) * (count - 1) + one + "{1,3}"
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,16 @@ class Entry:
     def latin(self) -> bool:
         """Whether the entry is written in Latin letters only (no Cyrillic)."""
         return not any(CYRILLIC.search(word) for word in self.words)
+
+    @property
+    def symbols(self) -> tuple:
+        """The entry as a trie key: its start, then runs of letters, " " between words."""
+        key: list = ["^" if self.starts_word else "*"]
+        for number, word in enumerate(self.words):
+            if number:
+                key.append(" ")
+            key.extend(_runs(word.translate(FOLD)))
+        return tuple(key)
 
 
 def parse_entry(raw: str) -> Entry | None:
@@ -125,55 +149,42 @@ def parse_entry(raw: str) -> Entry | None:
     return Entry(" ".join(words), words, starts_word, ends_word)
 
 
-def _pattern(entry: Entry) -> str:
-    """The regular expression of one entry."""
-    words = [SEPARATOR.join(_letter(c) for c in word) for word in entry.words]
-    body = r"[\W_]+".join(words)
-    return (
-        (f"(?<!{LETTER})" if entry.starts_word else "")
-        + body
-        + (f"(?!{LETTER})" if entry.ends_word else "")
-    )
-
-
-def _trie_regex(entries: list[Entry]) -> str:
+def _trie_regex(entries: list[Entry]) -> tuple[str, list[list[Entry]]]:
     """One alternation for many entries, factored by their leading letters so that a position
-    where no entry can start costs one class test per distinct first letter."""
+    where no entry can start costs one class test per distinct first letter. Where entries end,
+    an empty group named e<n> says which: the second value lists the entries of each n."""
     trie: dict = {}
     for entry in entries:
-        key = ("^" if entry.starts_word else "*",) + tuple(" ".join(entry.words))
         node = trie
-        for symbol in key:
+        for symbol in entry.symbols:
             node = node.setdefault(symbol, {})
-        node.setdefault("", set()).add("$" if entry.ends_word else "*")
+        node.setdefault("", {}).setdefault(entry.ends_word, []).append(entry)
+    ended: list[list[Entry]] = []
 
-    def build(node: dict, previous: str | None) -> str:
-        branches = []
+    def end(ends_word: bool, which: list[Entry]) -> str:
+        ended.append(which)
+        return f"(?P<e{len(ended) - 1}>)" + (f"(?!{LETTER})" if ends_word else "")
+
+    def build(node: dict, previous: object) -> str:
+        branches, endings = [], []
         for symbol, child in node.items():
-            if symbol == "":
-                ends = child
-                if "*" in ends:
-                    branches.append("")
-                else:
-                    branches.append(f"(?!{LETTER})")
+            if symbol == "":  # entries end here: whole words first, then word starts
+                endings = [end(flag, child[flag]) for flag in (True, False) if flag in child]
                 continue
             if symbol == "^":
                 head = f"(?<!{LETTER})"
             elif symbol == "*":
                 head = ""
             elif symbol == " ":
-                head = r"[\W_]+"
+                head = GAP
             else:
-                joint = SEPARATOR if previous not in (None, " ", "^", "*") else ""
-                head = joint + _letter(symbol)
-            branches.append(head + build(child, symbol if symbol not in "^*" else None))
-        if len(branches) == 1:
-            return branches[0]
-        # the empty branch (an entry ends here) goes last so longer entries are tried first
-        branches.sort(key=lambda branch: branch == "")
-        return "(?:" + "|".join(branches) + ")"
+                joint = SEPARATOR if isinstance(previous, tuple) else ""
+                head = joint + _letters(*symbol)
+            branches.append(head + build(child, symbol))
+        branches += endings  # last, so that longer entries are tried first
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
 
-    return build(trie, None)
+    return build(trie, None), ended
 
 
 @dataclass(frozen=True)
@@ -184,42 +195,62 @@ class Match:
     source: str  # "event", "en" or "ru"
 
 
-class Matcher:
-    """The compiled entries of one event list plus the built-in lists switched on."""
+class Compiled:
+    """One list compiled into one regular expression."""
 
-    def __init__(self, entries: list[tuple[Entry, str]]) -> None:
-        self.entries = entries
+    def __init__(self, entries: list[Entry], source: str) -> None:
+        self.source = source
         self.size = len(entries)
-        self._any = (
-            re.compile(_trie_regex([entry for entry, _source in entries])) if entries else None
-        )
-        self._each: list[tuple[re.Pattern, Entry, str]] | None = None
+        pattern, self.ended = _trie_regex(entries)
+        self.regex = re.compile(pattern)
+        self.alone: dict[Entry, re.Pattern] = {}
 
-    def _identify(self, text: str, start: int) -> Match | None:
-        """Which entry matched at start (asked only after the combined expression found one)."""
-        if self._each is None:
-            self._each = [(re.compile(_pattern(e)), e, source) for e, source in self.entries]
-        for pattern, entry, source in self._each:
-            found = pattern.match(text, start)
-            if found and _script_fits(entry, found.group()):
-                return Match(entry.term, source)
+    def first(self, view: str, folded: str) -> tuple[int, Match] | None:
+        """Where in view (folded: its look-alikes folded) the first entry matches, and which."""
+        position = 0
+        while (found := self.regex.search(folded, position)) is not None:
+            which = self.ended[int(found.lastgroup[1:])]
+            matched = view[found.start() : found.end()]
+            entry = next((e for e in which if _script_fits(e, matched)), None)
+            entry = entry or self._other(view, folded, found.start())
+            if entry is not None:
+                return found.start(), Match(entry.term, self.source)
+            position = found.start() + 1
         return None
 
+    def _other(self, view: str, folded: str, start: int) -> Entry | None:
+        """An entry that matches at start in a script of its own, when the first one found
+        there did not (rare: only where a word mixes scripts), tried one by one."""
+        for which in self.ended:
+            for entry in which:
+                if entry not in self.alone:
+                    self.alone[entry] = re.compile(_trie_regex([entry])[0])
+                found = self.alone[entry].match(folded, start)
+                if found and _script_fits(entry, view[found.start() : found.end()]):
+                    return entry
+        return None
+
+
+class Matcher:
+    """An event's own list and the built-in lists it switched on."""
+
+    def __init__(self, parts: list[Compiled]) -> None:
+        self.parts = parts
+        self.size = sum(part.size for part in parts)
+
     def find(self, text: str) -> Match | None:
-        """The first entry the text matches, or None."""
-        if self._any is None:
+        """The entry matched first in the text (the event's own at the same place), or None."""
+        if not self.parts:
             return None
-        normal = normalize(text)
+        normal = RUN.sub(r"\1\1", normalize(text))
         views = [normal]
         if SPACED.search(normal):
             views.append(SPACED.sub(lambda m: m.group().replace(" ", ""), normal))
         for view in views:
-            position = 0
-            while (found := self._any.search(view, position)) is not None:
-                match = self._identify(view, found.start())
-                if match is not None:
-                    return match
-                position = found.start() + 1
+            folded = view.translate(FOLD)
+            found = [hit for part in self.parts if (hit := part.first(view, folded)) is not None]
+            if found:
+                return min(found, key=lambda hit: hit[0])[1]
         return None
 
 
@@ -232,21 +263,26 @@ def _script_fits(entry: Entry, matched: str) -> bool:
     return bool(CYRILLIC.search(matched)) or not LATIN_LETTER.search(matched)
 
 
-@lru_cache(maxsize=4)
-def builtin_entries(language: str) -> tuple[Entry, ...]:
-    """The entries of a built-in list."""
+@lru_cache(maxsize=len(BUILTIN_LANGUAGES))
+def builtin_list(language: str) -> Compiled:
+    """A built-in list, compiled once per process."""
     lines = (DATA / f"{language}.txt").read_text(encoding="utf-8").splitlines()
-    return tuple(entry for line in lines if (entry := parse_entry(line)) is not None)
+    return Compiled([entry for line in lines if (entry := parse_entry(line))], language)
+
+
+@lru_cache(maxsize=256)
+def event_list(phrases: tuple[str, ...]) -> Compiled | None:
+    """An event's own list, compiled once per process for each version of it."""
+    entries = [entry for phrase in phrases if (entry := parse_entry(phrase))]
+    return Compiled(entries, "event") if entries else None
 
 
 @lru_cache(maxsize=256)
 def matcher(phrases: tuple[str, ...], builtin: tuple[str, ...]) -> Matcher:
-    """The compiled matcher for an event's phrases and built-in lists (cached: an event's
-    list changes rarely and is read on every question)."""
-    entries = [(entry, "event") for p in phrases if (entry := parse_entry(p)) is not None]
-    for language in builtin:
-        entries += [(entry, language) for entry in builtin_entries(language)]
-    return Matcher(entries)
+    """The matcher for an event's phrases and built-in lists (each part compiled and cached
+    on its own: changing the event's list does not recompile the built-in ones)."""
+    parts = [event_list(phrases)] + [builtin_list(language) for language in builtin]
+    return Matcher([part for part in parts if part is not None])
 
 
 def split_phrases(stored: str | None) -> tuple[str, ...]:
