@@ -118,6 +118,11 @@ class Entry:
     ends_word: bool
 
     @property
+    def shown(self) -> str:
+        """The entry as its list writes it, with its stars ("spam*")."""
+        return "*" * (not self.starts_word) + self.term + "*" * (not self.ends_word)
+
+    @property
     def latin(self) -> bool:
         """Whether the entry is written in Latin letters only (no Cyrillic)."""
         return not any(CYRILLIC.search(word) for word in self.words)
@@ -191,7 +196,8 @@ def _trie_regex(entries: list[Entry]) -> tuple[str, list[list[Entry]]]:
 class Match:
     """What a text matched: the entry as written in its list, and where it came from."""
 
-    term: str
+    term: str  # its words ("spam")
+    entry: str  # as its list writes it ("spam*")
     source: str  # "event", "en" or "ru"
 
 
@@ -214,7 +220,7 @@ class Compiled:
             entry = next((e for e in which if _script_fits(e, matched)), None)
             entry = entry or self._other(view, folded, found.start())
             if entry is not None:
-                return found.start(), Match(entry.term, self.source)
+                return found.start(), Match(entry.term, entry.shown, self.source)
             position = found.start() + 1
         return None
 

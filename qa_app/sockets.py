@@ -19,6 +19,7 @@ from .realtime import audience_room, moderator_room, participant_room
 from .schemas import (
     AskIn,
     BanIn,
+    BlocklistIn,
     MergeIn,
     ModerateIn,
     SetIssueIn,
@@ -188,6 +189,12 @@ def on_unban(actor: Actor, payload: object) -> dict:
 
 
 @acked
+def on_set_blocklist(actor: Actor, payload: object) -> dict:
+    """`set_blocklist`: replace the event's blocklist phrases and/or built-in lists."""
+    return {"blocklist": domain.set_blocklist(actor, parse(BlocklistIn, payload))}
+
+
+@acked
 def on_sync(actor: Actor, payload: object) -> dict:
     """`sync`: everything changed after `since`."""
     data = domain.sync(actor, parse(SyncIn, payload).since)
@@ -210,6 +217,7 @@ HANDLERS = {
     "set_issue": on_set_issue,
     "ban": on_ban,
     "unban": on_unban,
+    "set_blocklist": on_set_blocklist,
     "sync": on_sync,
 }
 

@@ -114,6 +114,14 @@ ROUTES = [
         None,
         {**MODERATOR_ONLY, "moderator": 201, "admin": 403},  # a seat's link only
     ),
+    ("blocklist", "GET", "/api/v1/events/{code}/blocklist", None, MODERATOR_ONLY),
+    (
+        "set_blocklist",
+        "PUT",
+        "/api/v1/events/{code}/blocklist",
+        {"phrases": ["spam*"], "builtin": ["en"]},
+        MODERATOR_ONLY,
+    ),
     ("export_csv", "GET", "/api/v1/events/{code}/export.csv", None, MODERATOR_ONLY),
     ("export_json", "GET", "/api/v1/events/{code}/export.json", None, MODERATOR_ONLY),
 ]

@@ -1,6 +1,7 @@
 """Domain functions: one per user action; each validates, writes, commits, then publishes."""
 
 from .bans import ban, unban
+from .blocklist import get_blocklist, set_blocklist
 from .events import (
     create_event,
     export_rows,
@@ -19,10 +20,12 @@ __all__ = [
     "ban",
     "create_event",
     "export_rows",
+    "get_blocklist",
     "join",
     "merge",
     "moderate",
     "rotate_moderator_key",
+    "set_blocklist",
     "set_issue",
     "show",
     "snapshot",
