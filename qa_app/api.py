@@ -34,6 +34,7 @@ from .schemas import (
     MAX_INT,
     AskIn,
     BanIn,
+    BlocklistIn,
     EventIn,
     JoinIn,
     LogIn,
@@ -365,6 +366,20 @@ def settings(code: str):
     actor = actor_of(find_event(code))
     event = domain.update_settings(actor, parse(SettingsIn, json_body()))
     return jsonify({"settings": event.settings})
+
+
+@route("GET", "/events/<code>/blocklist", "moderator")
+def get_blocklist(code: str):
+    """The event's blocklist: its own phrases and the built-in lists switched on."""
+    event = find_event(code)
+    return jsonify({"blocklist": domain.get_blocklist(actor_of(event), event)})
+
+
+@route("PUT", "/events/<code>/blocklist", "moderator", body=BlocklistIn)
+def set_blocklist(code: str):
+    """Replace the event's blocklist phrases and/or built-in lists (as `set_blocklist`)."""
+    actor = actor_of(find_event(code))
+    return jsonify({"blocklist": domain.set_blocklist(actor, parse(BlocklistIn, json_body()))})
 
 
 @route("POST", "/events/<code>/moderator-key", "moderator", success=201)

@@ -231,6 +231,32 @@ class LogIn(Payload):
     limit: Annotated[int, Field(ge=1, le=LOG_LIMIT_MAX)] = 100
 
 
+MAX_PHRASES = 500
+
+
+def _phrase_shape(value: str) -> str:
+    """A blocklist phrase: `*` only at its start or end, and two letters or digits at least."""
+    core = value.strip("*")
+    if "*" in core:
+        raise PydanticCustomError(
+            "phrase_star", "put * only at the start or end of a phrase (\"spam*\", \"*coin\")"
+        )
+    if sum(char.isalnum() for char in core) < 2:
+        raise PydanticCustomError("phrase_short", "a phrase needs at least two letters or digits")
+    return value
+
+
+Phrase = Annotated[_text(100, what="phrase"), AfterValidator(_phrase_shape)]
+
+
+class BlocklistIn(Payload):
+    """The `set_blocklist` event and PUT /events/<code>/blocklist: the event's own phrases (one
+    per item) and the built-in lists switched on; a field left out stays as it is."""
+
+    phrases: Annotated[list[Phrase], Field(max_length=MAX_PHRASES)] | None = None
+    builtin: Annotated[list[Literal["en", "ru"]], Field(max_length=2)] | None = None
+
+
 class SyncIn(Payload):
     """The `sync` event."""
 

@@ -20,6 +20,7 @@ from .realtime import audience_room, moderator_room, participant_room
 from .schemas import (
     AskIn,
     BanIn,
+    BlocklistIn,
     EditingIn,
     Empty,
     LogIn,
@@ -266,6 +267,12 @@ def on_log(actor: Actor, payload: object) -> dict:
 
 
 @acked
+def on_set_blocklist(actor: Actor, payload: object) -> dict:
+    """`set_blocklist`: replace the event's blocklist phrases and/or built-in lists."""
+    return {"blocklist": domain.set_blocklist(actor, parse(BlocklistIn, payload))}
+
+
+@acked
 def on_sync(actor: Actor, payload: object) -> dict:
     """`sync`: everything changed after `since`."""
     data = domain.sync(actor, parse(SyncIn, payload).since)
@@ -294,6 +301,7 @@ HANDLERS = {
     "bans": on_bans,
     "editing": on_editing,
     "log": on_log,
+    "set_blocklist": on_set_blocklist,
     "sync": on_sync,
 }
 

@@ -166,6 +166,14 @@ ROUTES = [
         {"admin": 200, "other_moderator": 401, "default": 403},
     ),
     ("log", "GET", "/api/v1/events/{code}/log?limit=10", None, MODERATOR_ONLY),
+    ("blocklist", "GET", "/api/v1/events/{code}/blocklist", None, MODERATOR_ONLY),
+    (
+        "set_blocklist",
+        "PUT",
+        "/api/v1/events/{code}/blocklist",
+        {"phrases": ["spam*"], "builtin": ["en"]},
+        MODERATOR_ONLY,
+    ),
     ("export_csv", "GET", "/api/v1/events/{code}/export.csv", None, MODERATOR_ONLY),
     ("export_json", "GET", "/api/v1/events/{code}/export.json", None, MODERATOR_ONLY),
 ]

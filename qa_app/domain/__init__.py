@@ -2,6 +2,7 @@
 
 from .audit import actions
 from .bans import ban, banned, unban
+from .blocklist import get_blocklist, set_blocklist
 from .events import (
     create_event,
     export_rows,
@@ -33,6 +34,7 @@ __all__ = [
     "create_seat",
     "editing",
     "export_rows",
+    "get_blocklist",
     "join",
     "list_seats",
     "merge",
@@ -40,6 +42,7 @@ __all__ = [
     "revoke_seat",
     "rotate_moderator_key",
     "rotate_seat",
+    "set_blocklist",
     "set_issue",
     "show",
     "similar",

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Event, Issue, Participant, Question, Speaker, Vote, utcnow
 from ..schemas import AskIn, MergeIn, ModerateIn
 from . import audit, ratelimit
+from .blocklist import held_reason
 from .core import Change, change
 from .similar import suggestions
 
@@ -92,7 +93,8 @@ def ask(actor: Actor, data: AskIn) -> Question:
         participant = db.session.get(Participant, participant_id, populate_existing=True)
         _check_ask(current.event, participant, data)
         ratelimit.hit("ask", participant_id)  # only a question that would be accepted counts
-        status = "pending" if current.event.pre_moderation else "live"
+        held = held_reason(current.event, data.text, data.author_name)
+        status = "pending" if current.event.pre_moderation or held else "live"
         question = Question(
             event_id=actor.event_id,
             issue_id=data.issue_id,
@@ -104,6 +106,7 @@ def ask(actor: Actor, data: AskIn) -> Question:
             was_public=status == "live",
             client_id=data.client_id,
             similar_to=similar_to,
+            held_reason=held,
         )
         db.session.add(question)
         current.touch(question)
