@@ -57,7 +57,9 @@ async function start() {
       fail(t("err_mod_link"));
     },
   });
-  link.socket.on("snapshot", (data) => { if (data.blocklist) blocklist = data.blocklist; });
+  const keepBlocklist = (data) => { if (data.blocklist) blocklist = data.blocklist; };
+  link.socket.on("snapshot", keepBlocklist);
+  link.socket.on("update", keepBlocklist);  // another moderator or /admin changed it
   team = initTeam({ link, store, el: $("#team") });
 }
 
