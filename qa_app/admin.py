@@ -15,13 +15,20 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
-from . import passwords, revocation, storage
-from .auth import close_admin_session, close_sessions_of, current_admin, open_admin_session
+from . import domain, passwords, revocation, storage
+from .auth import (
+    Actor,
+    close_admin_session,
+    close_sessions_of,
+    current_admin,
+    find_event,
+    open_admin_session,
+)
 from .domain import ratelimit
 from .errors import RateLimited
 from .extensions import db
 from .links import event_links
-from .models import Admin, Event
+from .models import Admin, Event, ModeratorSeat, Question
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 NAME_MAX = 80  # Admin.name's length: longer names match nobody and are not worth counting
@@ -122,4 +129,44 @@ def index():
         return redirect(url_for("admin.login"))
     events = db.session.scalars(select(Event).order_by(Event.id.desc())).all()
     links = {event.code: event_links(event.code) for event in events}
-    return render_template("admin/index.html", admin=admin, events=events, links=links)
+    seats: dict[int, list[ModeratorSeat]] = {}
+    query = select(ModeratorSeat).filter_by(revoked_at=None).order_by(ModeratorSeat.id)
+    for seat in db.session.scalars(query):
+        seats.setdefault(seat.event_id, []).append(seat)
+    return render_template(
+        "admin/index.html", admin=admin, events=events, links=links, seats=seats
+    )
+
+
+# what the event log calls each action (the socket event's name, or the seat's change)
+ACTIONS = {
+    "moderate": lazy_gettext("Changed a question"),
+    "merge": lazy_gettext("Merged"),
+    "show": lazy_gettext("On screen"),
+    "ban": lazy_gettext("Banned the asker"),
+    "unban": lazy_gettext("Lifted a ban"),
+    "undo": lazy_gettext("Undid an action"),
+    "settings": lazy_gettext("Changed the settings"),
+    "set_issue": lazy_gettext("Changed the current issue"),
+    "set_blocklist": lazy_gettext("Changed the blocklist"),
+    "seat_create": lazy_gettext("Added a moderator"),
+    "seat_rotate": lazy_gettext("Gave a moderator a new link"),
+    "seat_revoke": lazy_gettext("Revoked a moderator"),
+}
+
+
+@bp.get("/events/<code>/log")
+def event_log(code: str):
+    """The organiser's page of an event's audit log: who did what, newest first."""
+    admin = current_admin()
+    if admin is None:
+        return redirect(url_for("admin.login"))
+    event = find_event(code)
+    actions = domain.actions(Actor("admin", event.id, admin_id=admin.id))
+    ids = {a["question_id"] for a in actions if a["question_id"] is not None}
+    texts = dict(
+        db.session.execute(select(Question.id, Question.text).where(Question.id.in_(ids))).all()
+    )
+    return render_template(
+        "admin/log.html", admin=admin, event=event, actions=actions, texts=texts, labels=ACTIONS
+    )

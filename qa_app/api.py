@@ -23,24 +23,32 @@ from .auth import (
     moderator_session_token,
     require_moderator,
 )
+from .domain.seats import seat_view
 from .domain.views import moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from .extensions import csrf, db
 from .links import event_links
-from .models import Event, Question
+from .models import Event, ModerationAction, ModeratorSeat, Question
 from .schemas import (
+    LOG_LIMIT_MAX,
     MAX_INT,
     AskIn,
     BanIn,
+    BlocklistIn,
     EventIn,
     JoinIn,
+    LogIn,
     MergeIn,
     MergeInto,
+    MergeMany,
     ModerateChange,
     ModerateIn,
+    SeatIn,
     SetIssueIn,
     SettingsIn,
     ShowIn,
+    SimilarIn,
+    UndoIn,
     VoteIn,
     parse,
 )
@@ -116,6 +124,14 @@ def actor_of_question(question_id: int) -> Actor:
     if question is None:
         raise NotFound("There is no such question.")
     return actor_of(db.session.get(Event, question.event_id))
+
+
+def actor_of_action(action_id: int) -> Actor:
+    """The caller's role in the event of an audit log entry (NotFound if there is none)."""
+    action = db.session.get(ModerationAction, action_id)
+    if action is None:
+        raise NotFound("There is no such action.")
+    return actor_of(db.session.get(Event, action.event_id))
 
 
 def json_body() -> object:
@@ -207,6 +223,28 @@ def ask(code: str):
     return jsonify({"question": view_for(actor, question)}), 201
 
 
+@route(
+    "GET",
+    "/events/<code>/similar",
+    "participant",
+    query={
+        "text": {"type": "string", "minLength": 1, "maxLength": 5000},
+        "issue_id": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+    },
+)
+def similar(code: str):
+    """Up to three live questions like a text being typed (as `similar`)."""
+    actor = actor_of(find_event(code))
+    query: dict = {
+        name: request.args[name] for name in ("text", "issue_id") if name in request.args
+    }
+    raw = query.get("issue_id")
+    if raw is not None and raw.isascii() and raw.isdigit() and len(raw) <= 10:
+        query["issue_id"] = int(raw)
+    questions = domain.similar(actor, parse(SimilarIn, query))
+    return jsonify({"ok": True, "questions": questions})
+
+
 def _vote(question_id: int, up: bool):
     """Vote or unvote, and answer with the new count."""
     actor = actor_of_question(question_id)
@@ -236,25 +274,62 @@ def with_id(body: object, **values) -> dict:
 
 @route("PATCH", "/questions/<id:question_id>", "moderator", body=ModerateChange)
 def moderate(question_id: int):
-    """Approve, dismiss, mark answered, edit or move a question (as `moderate`)."""
+    """Approve, dismiss, mark answered, edit, move or re-address a question (as `moderate`)."""
     actor = actor_of_question(question_id)
     data = parse(ModerateIn, with_id(json_body(), question_id=question_id))
-    return jsonify({"question": moderator_view(domain.moderate(actor, data))})
+    done = domain.moderate(actor, data)
+    return jsonify({"question": moderator_view(done.question), "action_id": done.action_id})
+
+
+def merged(actor: Actor, data: MergeIn):
+    """Merge, and answer with the target, the merged ids and the action's id."""
+    done = domain.merge(actor, data)
+    return jsonify(
+        {
+            "question": moderator_view(done.question),
+            "merged": done.merged,
+            "action_id": done.action_id,
+        }
+    )
 
 
 @route("POST", "/questions/<id:question_id>/merge", "moderator", body=MergeInto)
 def merge(question_id: int):
     """Merge a question into another (as `merge`); returns the target."""
     actor = actor_of_question(question_id)
-    data = parse(MergeIn, with_id(json_body(), question_id=question_id))
-    return jsonify({"question": moderator_view(domain.merge(actor, data))})
+    return merged(actor, parse(MergeIn, with_id(json_body(), question_id=question_id)))
+
+
+@route("POST", "/events/<code>/merge", "moderator", body=MergeMany)
+def merge_many(code: str):
+    """Merge several questions into one (as `merge` with question_ids); returns the target."""
+    actor = actor_of(find_event(code))
+    data = parse(MergeMany, json_body())
+    return merged(actor, MergeIn(question_ids=data.question_ids, into=data.into))
+
+
+@route("POST", "/actions/<id:action_id>/undo", "moderator")
+def undo(action_id: int):
+    """Undo a moderator action of the last few seconds (as `undo`)."""
+    actor = actor_of_action(action_id)
+    return jsonify(asdict(domain.undo(actor, UndoIn(action_id=action_id))))
+
+
+@route("GET", "/events/<code>/bans", "moderator")
+def bans(code: str):
+    """The event's banned participants, newest first (as `bans`)."""
+    return jsonify({"banned": domain.banned(actor_of(find_event(code)))})
 
 
 def _ban(question_id: int, banned: bool):
     """Ban or unban the asker of a question, and answer with the outcome."""
     actor = actor_of_question(question_id)
     data = BanIn(question_id=question_id)
-    return jsonify(asdict(domain.ban(actor, data) if banned else domain.unban(actor, data)))
+    if banned:
+        return jsonify(asdict(domain.ban(actor, data)))
+    result = asdict(domain.unban(actor, data))
+    del result["action_id"]  # an unban is logged, but not undone
+    return jsonify(result)
 
 
 @route("PUT", "/questions/<id:question_id>/ban", "moderator")
@@ -273,8 +348,8 @@ def unban(question_id: int):
 def show(code: str):
     """Put a question on screen, or clear it with {question_id: null} (as `show`)."""
     actor = actor_of(find_event(code))
-    domain.show(actor, parse(ShowIn, json_body()))
-    return jsonify({"ok": True})
+    shown = domain.show(actor, parse(ShowIn, json_body()))
+    return jsonify({"ok": True, "action_id": shown.action_id})
 
 
 @route("PUT", "/events/<code>/current-issue", "moderator", body=SetIssueIn)
@@ -291,6 +366,20 @@ def settings(code: str):
     actor = actor_of(find_event(code))
     event = domain.update_settings(actor, parse(SettingsIn, json_body()))
     return jsonify({"settings": event.settings})
+
+
+@route("GET", "/events/<code>/blocklist", "moderator")
+def get_blocklist(code: str):
+    """The event's blocklist: its own phrases and the built-in lists switched on."""
+    event = find_event(code)
+    return jsonify({"blocklist": domain.get_blocklist(actor_of(event), event)})
+
+
+@route("PUT", "/events/<code>/blocklist", "moderator", body=BlocklistIn)
+def set_blocklist(code: str):
+    """Replace the event's blocklist phrases and/or built-in lists (as `set_blocklist`)."""
+    actor = actor_of(find_event(code))
+    return jsonify({"blocklist": domain.set_blocklist(actor, parse(BlocklistIn, json_body()))})
 
 
 @route("POST", "/events/<code>/moderator-key", "moderator", success=201)
@@ -313,6 +402,69 @@ def moderator_session(code: str):
     return jsonify({"token": moderator_session_token(seat)}), 201
 
 
+def actor_of_seat(seat_id: int) -> Actor:
+    """The caller's role in the event of a moderator seat (NotFound if there is no such seat)."""
+    seat = db.session.get(ModeratorSeat, seat_id)
+    if seat is None:
+        raise NotFound("There is no such moderator seat.")
+    return actor_of(db.session.get(Event, seat.event_id))
+
+
+def seat_created(event: Event, seat: ModeratorSeat, key: str) -> tuple[Response, int]:
+    """A new seat row, its key (shown once) and the event's links with that key."""
+    urls = event_links(event.code, key)
+    return jsonify(
+        {"seat": seat_view(seat), "key": key, "urls": urls, "link": urls["moderator"]}
+    ), 201
+
+
+@route("GET", "/events/<code>/seats", "moderator")
+def seats(code: str):
+    """The event's moderator seats (active first, then revoked ones); never their keys."""
+    actor = actor_of(find_event(code))
+    return jsonify({"seats": [seat_view(seat) for seat in domain.list_seats(actor)]})
+
+
+@route("POST", "/events/<code>/seats", "admin", body=SeatIn, success=201)
+def create_seat(code: str):
+    """Add a named moderator seat: its key and link are shown once (the organiser's)."""
+    event = find_event(code)
+    actor = actor_of(event)
+    seat, key = domain.create_seat(actor, parse(SeatIn, json_body()))
+    return seat_created(event, seat, key)
+
+
+@route("POST", "/seats/<id:seat_id>/key", "moderator", success=201)
+def rotate_seat(seat_id: int):
+    """Give one seat a new key (a new seat row with its name); its old link stops working."""
+    actor = actor_of_seat(seat_id)
+    seat, key = domain.rotate_seat(actor, seat_id)
+    return seat_created(db.session.get(Event, seat.event_id), seat, key)
+
+
+@route("DELETE", "/seats/<id:seat_id>", "admin")
+def revoke_seat(seat_id: int):
+    """Revoke one seat: its link, sessions and open consoles stop working at once."""
+    actor = actor_of_seat(seat_id)
+    return jsonify({"seat": seat_view(domain.revoke_seat(actor, seat_id))})
+
+
+@route(
+    "GET",
+    "/events/<code>/log",
+    "moderator",
+    query={"limit": {"type": "integer", "minimum": 1, "maximum": LOG_LIMIT_MAX}},
+)
+def log(code: str):
+    """The event's audit log of moderator actions, newest first (as `log`)."""
+    actor = actor_of(find_event(code))
+    limit = request.args.get("limit")
+    if limit is not None and not (limit.isascii() and limit.isdigit() and len(limit) <= 10):
+        raise Invalid(f"limit must be a whole number from 1 to {LOG_LIMIT_MAX}.")
+    data = parse(LogIn, {} if limit is None else {"limit": int(limit)})
+    return jsonify({"actions": domain.actions(actor, data)})
+
+
 @route(
     "GET",
     "/events/<code>/export.<fmt>",
@@ -322,9 +474,13 @@ def moderator_session(code: str):
 def export(code: str, fmt: str):
     """Every question with issue, author, addressee, votes, status and times (csv or json)."""
     event = find_event(code)
-    rows = domain.export_rows(actor_of(event))
+    actor = actor_of(event)
+    rows = domain.export_rows(actor)
     if fmt == "json":
-        return jsonify({"event": event.code, "title": event.title, "questions": rows})
+        actions = domain.actions(actor)
+        return jsonify(
+            {"event": event.code, "title": event.title, "questions": rows, "actions": actions}
+        )
     if fmt != "csv":
         raise NotFound("Export as .csv or .json.")
     buffer = io.StringIO()

@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext
 
 from . import __version__, openapi
-from .auth import find_event, normalise_code
+from .auth import current_admin, find_event, normalise_code
 from .errors import NotFound
 from .links import event_links
 from .qr import qr_svg
@@ -74,10 +74,12 @@ def screen(code: str):
 
 @bp.get("/e/<code>/moderate")
 def moderate(code: str):
-    """The moderator's console (the key comes in the URL fragment)."""
+    """The moderator's console (a seat's key comes in the URL fragment; a logged-in organiser
+    needs none: the socket is theirs through the login cookie)."""
     event = find_event(code)
+    admin = current_admin()
     return _canonical(event, "pages.moderate", code) or render_template(
-        "moderate.html", event=event
+        "moderate.html", event=event, organiser=admin.name if admin is not None else None
     )
 
 

@@ -16,6 +16,7 @@ harmless.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -106,6 +107,7 @@ class Publisher:
         self.marks: dict[int, Marks] = {}
         self.held: dict[int, Marks] = {}  # published while some process was not listening
         self.presence: set[int] = set()
+        self.moderating: dict[int, dict[str, tuple[int | None, str]]] = {}  # event -> sid -> who
         self.lock = threading.Lock()
         self.ticker_started = False
         self.queue_down = False
@@ -140,6 +142,19 @@ class Publisher:
         with self.lock:
             self.presence.add(event_id)
         self.ensure_ticker()
+
+    def moderator_joined(self, event_id: int, sid: str, seat_id: int | None, name: str) -> None:
+        """A moderator's or organiser's socket joined (named by its seat, or the admin)."""
+        with self.lock:
+            self.moderating.setdefault(event_id, {})[sid] = (seat_id, name)
+
+    def moderator_left(self, event_id: int, sid: str) -> None:
+        """A moderator's socket left."""
+        with self.lock:
+            sockets = self.moderating.get(event_id, {})
+            sockets.pop(sid, None)
+            if not sockets:
+                self.moderating.pop(event_id, None)
 
     def requeue(self, marks: dict[int, Marks]) -> None:
         """Put marks back for the next tick (their publish failed)."""
@@ -200,7 +215,7 @@ class Publisher:
 
     def flush_event(self, event_id: int, marks: Marks) -> None:
         """Load the marked rows at their current values and emit them to each room."""
-        from .domain.views import audience_view, event_view, moderator_view
+        from .domain.views import audience_view, blocklist_view, event_view, moderator_view
         from .models import Event, Question
 
         event = db.session.get(Event, event_id, populate_existing=True)
@@ -229,7 +244,8 @@ class Publisher:
             for q in rows
             if (author := q.participant_id) and q.status not in ("live", "answered")
         ]
-        sends.append((base | {"questions": moderators}, moderator_room(event_id)))
+        listed = {"blocklist": blocklist_view(event)} if marks.event_changed else {}
+        sends.append((base | listed | {"questions": moderators}, moderator_room(event_id)))
         if audience or marks.event_changed:
             sends.append((base | {"questions": audience}, audience_room(event_id)))
         # end the read before writing to thousands of sockets: a broadcast yields to other
@@ -315,11 +331,15 @@ class Publisher:
 
     # -- presence ------------------------------------------------------------------------------
 
-    def count_presence(self, event_id: int) -> dict[str, int]:
-        """This process's connected audience/screens and moderators of an event."""
+    def count_presence(self, event_id: int) -> dict:
+        """This process's connected audience/screens and moderators of an event, and who is
+        moderating (one entry per seat or organiser, however many sockets it has)."""
+        with self.lock:
+            who = set(self.moderating.get(event_id, {}).values())
         return {
             "audience": connected(audience_room(event_id)),
             "moderators": connected(moderator_room(event_id)),
+            "moderating": moderating_list(who),
         }
 
     def flush_presence(self, presence: set[int]) -> None:
@@ -358,28 +378,34 @@ class PresenceStore:
         url = app.config.get("QA_MESSAGE_QUEUE") or ""
         return cls(url) if url.startswith(("redis://", "rediss://", "unix://")) else None
 
-    def update(self, event_id: int, counts: dict[str, int]) -> dict[str, int]:
-        """Write this process's counts; return the sums over every live process."""
+    def update(self, event_id: int, counts: dict) -> dict:
+        """Write this process's counts; return the sums over every live process (and everyone
+        moderating on any of them)."""
         key = f"qa:presence:{event_id}"
         now = time.time()
-        value = f"{counts['audience']}:{counts['moderators']}:{now:.0f}"
+        moderating = json.dumps(counts.get("moderating", []), separators=(",", ":"))
+        value = f"{counts['audience']}:{counts['moderators']}:{now:.0f}:{moderating}"
         pipe = self.redis.pipeline()
         pipe.hset(key, self.process, value)
         pipe.expire(key, PRESENCE_TTL_S * 4)
         pipe.hgetall(key)
         fields = pipe.execute()[-1]
         total = {"audience": 0, "moderators": 0}
+        who: set[tuple[int | None, str]] = set()
         stale = []
         for name, raw in fields.items():
-            audience, moderators, stamp = (int(x) for x in raw.decode().split(":"))
+            parts = raw.decode().split(":", 3)
+            audience, moderators, stamp = (int(x) for x in parts[:3])
             if now - stamp > PRESENCE_TTL_S:
                 stale.append(name)
                 continue
             total["audience"] += audience
             total["moderators"] += moderators
+            if len(parts) > 3:  # a process of an older version writes no names
+                who |= {(entry["seat_id"], entry["name"]) for entry in json.loads(parts[3])}
         if stale:
             self.redis.hdel(key, *stale)
-        return total
+        return total | {"moderating": moderating_list(who)}
 
     def listeners(self, channel: str) -> int:
         """How many processes listen on the message queue's channel (`PUBSUB NUMSUB`)."""
@@ -457,8 +483,15 @@ def local_events() -> set[int]:
     return found
 
 
-def emit_presence(event_id: int, counts: dict[str, int], local: bool = False) -> None:
-    """Tell the moderators how many audience devices and screens, and moderators, are connected."""
+def moderating_list(who: set[tuple[int | None, str]]) -> list[dict]:
+    """`moderating` of the presence payload: one {seat_id, name} per seat or organiser, by name."""
+    ordered = sorted(who, key=lambda entry: (entry[1].casefold(), entry[0] or 0))
+    return [{"seat_id": seat_id, "name": name} for seat_id, name in ordered]
+
+
+def emit_presence(event_id: int, counts: dict, local: bool = False) -> None:
+    """Tell the moderators how many audience devices and screens, and moderators, are connected,
+    and who is moderating."""
     emit("presence", counts, moderator_room(event_id), local)
 
 
@@ -475,3 +508,20 @@ def publish(event_id: int, question_ids: set[int], event_changed: bool = False) 
 def presence_changed(event_id: int) -> None:
     """A socket joined or left an event."""
     current_app.extensions["qa_publisher"].presence_changed(event_id)
+
+
+def moderator_joined(event_id: int, sid: str, seat_id: int | None, name: str) -> None:
+    """A moderator's socket joined: it counts in `moderating` until it leaves."""
+    current_app.extensions["qa_publisher"].moderator_joined(event_id, sid, seat_id, name)
+
+
+def moderator_left(event_id: int, sid: str) -> None:
+    """A moderator's socket left."""
+    current_app.extensions["qa_publisher"].moderator_left(event_id, sid)
+
+
+def tell_moderators(event_id: int, name: str, payload: dict, skip_sid: str | None = None) -> None:
+    """Emit an ephemeral event (nothing stored, nothing held if lost) to the moderators of every
+    process but one socket (the sender's)."""
+    local = current_app.extensions["qa_publisher"].queue_down
+    socketio.emit(name, payload, to=moderator_room(event_id), skip_sid=skip_sid, ignore_queue=local)

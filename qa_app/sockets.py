@@ -12,18 +12,26 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from . import domain, realtime, revocation
 from .auth import Actor, actor_for, find_event
-from .domain.views import moderator_view, view_for
+from .domain.audit import who
+from .domain.views import event_view, moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, as_busy
 from .extensions import db, socketio
 from .realtime import audience_room, moderator_room, participant_room
 from .schemas import (
     AskIn,
     BanIn,
+    BlocklistIn,
+    EditingIn,
+    Empty,
+    LogIn,
     MergeIn,
     ModerateIn,
     SetIssueIn,
+    SettingsIn,
     ShowIn,
+    SimilarIn,
     SyncIn,
+    UndoIn,
     VoteIn,
     connect_since,
     parse,
@@ -107,6 +115,7 @@ def on_connect(auth: object = None) -> dict | None:
         event = find_event(auth["event"])
         actor = actor_for(event, token if isinstance(token, str) else None)
         grant = revocation.grant_for(actor, event)
+        name = who(actor) if actor.is_moderator else None
     except DomainError as exc:
         raise refusal(exc) from None
     finally:
@@ -114,13 +123,18 @@ def on_connect(auth: object = None) -> dict | None:
     session["qa_actor"] = astuple(actor)
     session["qa_grant"] = grant
     if actor.is_moderator:
+        session["qa_who"] = name
         join_room(moderator_room(actor.event_id))
+        realtime.moderator_joined(actor.event_id, request.sid, actor.seat_id, name)
     else:
         join_room(audience_room(actor.event_id))
     if actor.participant_id is not None:
         join_room(participant_room(actor.participant_id))
+    snapshot = domain.sync(actor, connect_since(auth.get("since")))
+    if actor.is_moderator:  # which seat (or organiser) this console is: `moderating` names it
+        snapshot["you"] = {"seat_id": actor.seat_id, "name": name}
     # the socket is ours: its snapshot needs no message queue
-    emit("snapshot", domain.sync(actor, connect_since(auth.get("since"))), ignore_queue=True)
+    emit("snapshot", snapshot, ignore_queue=True)
     db.session.rollback()
     revocation.track(request.sid, grant)  # a grant that ended meanwhile is caught at the next check
     realtime.presence_changed(actor.event_id)
@@ -133,7 +147,12 @@ def on_disconnect(reason: object = None) -> dict | None:
     revocation.forget(request.sid)
     saved = session.get("qa_actor")
     if saved is not None:
-        realtime.presence_changed(saved[1])
+        actor = Actor(*saved)
+        if actor.is_moderator:
+            realtime.moderator_left(actor.event_id, request.sid)
+            if session.get("qa_editing") is not None:  # its soft lock ends with it
+                tell_editing(actor, None)
+        realtime.presence_changed(actor.event_id)
 
 
 @acked
@@ -150,22 +169,56 @@ def on_vote(actor: Actor, payload: object) -> dict:
 
 
 @acked
+def on_similar(actor: Actor, payload: object) -> dict:
+    """`similar`: up to three live questions like the one being typed."""
+    questions = domain.similar(actor, parse(SimilarIn, payload))
+    db.session.rollback()
+    return {"questions": questions}
+
+
+@acked
 def on_moderate(actor: Actor, payload: object) -> dict:
-    """`moderate`: change a question's status, text or issue."""
-    return {"question": moderator_view(domain.moderate(actor, parse(ModerateIn, payload)))}
+    """`moderate`: change a question's status, text, issue or addressee."""
+    done = domain.moderate(actor, parse(ModerateIn, payload))
+    return {"question": moderator_view(done.question), "action_id": done.action_id}
 
 
 @acked
 def on_merge(actor: Actor, payload: object) -> dict:
-    """`merge`: fold a duplicate into another question."""
-    return {"question": moderator_view(domain.merge(actor, parse(MergeIn, payload)))}
+    """`merge`: fold duplicates into another question."""
+    done = domain.merge(actor, parse(MergeIn, payload))
+    return {
+        "question": moderator_view(done.question),
+        "merged": done.merged,
+        "action_id": done.action_id,
+    }
 
 
 @acked
 def on_show(actor: Actor, payload: object) -> dict:
     """`show`: put a question on screen, or clear it."""
-    domain.show(actor, parse(ShowIn, payload))
-    return {}
+    return {"action_id": domain.show(actor, parse(ShowIn, payload)).action_id}
+
+
+@acked
+def on_settings(actor: Actor, payload: object) -> dict:
+    """`settings`: switch pre-moderation, questions, voting, anonymity; set the length limit."""
+    return {"event": event_view(domain.update_settings(actor, parse(SettingsIn, payload)))}
+
+
+@acked
+def on_undo(actor: Actor, payload: object) -> dict:
+    """`undo`: take back a moderator action of the last few seconds."""
+    return asdict(domain.undo(actor, parse(UndoIn, payload)))
+
+
+@acked
+def on_bans(actor: Actor, payload: object) -> dict:
+    """`bans`: the event's banned participants, newest first."""
+    parse(Empty, payload)
+    banned = domain.banned(actor)
+    db.session.rollback()
+    return {"banned": banned}
 
 
 @acked
@@ -184,7 +237,39 @@ def on_ban(actor: Actor, payload: object) -> dict:
 @acked
 def on_unban(actor: Actor, payload: object) -> dict:
     """`unban`: let the asker of a question ask and vote again."""
-    return asdict(domain.unban(actor, parse(BanIn, payload)))
+    result = asdict(domain.unban(actor, parse(BanIn, payload)))
+    del result["action_id"]  # an unban is logged, but not undone
+    return result
+
+
+def tell_editing(actor: Actor, question_id: int | None) -> None:
+    """Tell the other moderators which question this socket is editing now (None: none)."""
+    session["qa_editing"] = question_id
+    payload = {"seat_id": actor.seat_id, "name": session.get("qa_who"), "question_id": question_id}
+    realtime.tell_moderators(actor.event_id, "editing", payload, skip_sid=request.sid)
+
+
+@acked
+def on_editing(actor: Actor, payload: object) -> dict:
+    """`editing`: a moderator starts or stops editing a question (a soft lock, not stored)."""
+    question_id = domain.editing(actor, parse(EditingIn, payload))
+    db.session.rollback()
+    tell_editing(actor, question_id)
+    return {}
+
+
+@acked
+def on_log(actor: Actor, payload: object) -> dict:
+    """`log`: the event's audit log, newest first."""
+    actions = domain.actions(actor, parse(LogIn, payload))
+    db.session.rollback()
+    return {"actions": actions}
+
+
+@acked
+def on_set_blocklist(actor: Actor, payload: object) -> dict:
+    """`set_blocklist`: replace the event's blocklist phrases and/or built-in lists."""
+    return {"blocklist": domain.set_blocklist(actor, parse(BlocklistIn, payload))}
 
 
 @acked
@@ -204,12 +289,19 @@ def on_unknown(event: object, *args: object) -> dict:
 HANDLERS = {
     "ask": on_ask,
     "vote": on_vote,
+    "similar": on_similar,
     "moderate": on_moderate,
     "merge": on_merge,
     "show": on_show,
     "set_issue": on_set_issue,
     "ban": on_ban,
     "unban": on_unban,
+    "settings": on_settings,
+    "undo": on_undo,
+    "bans": on_bans,
+    "editing": on_editing,
+    "log": on_log,
+    "set_blocklist": on_set_blocklist,
     "sync": on_sync,
 }
 

@@ -30,8 +30,21 @@ def world(app, client):
             domain.ask(alice, AskIn(issue_id=event.issues[0].id, text=f"Q{n}?", client_id=f"c{n}"))
             for n in range(2)
         ]
+        from qa_app.schemas import ModerateIn
+        from tests.conftest import moderator
+
+        edit = ModerateIn(question_id=questions[1].id, text="Q1?")
+        action = domain.moderate(moderator(event), edit).action_id  # an action to undo
         set_admin_password("organiser", "correct horse battery")
+        from qa_app.domain.seats import active_seats, open_seat
+
+        seat = active_seats(event.id)[0]
+        anna, _anna_key = open_seat(event.id, "Anna")
+        db.session.commit()
         world = {
+            "action_id": action,
+            "seat": seat.id,
+            "seat2": anna.id,
             "code": event.code,
             "issue": event.issues[1].id,
             "q": questions[0].id,
@@ -85,6 +98,15 @@ ROUTES = [
     ("unvote", "DELETE", "/api/v1/questions/{q}/vote", None, PARTICIPANT_ONLY),
     ("moderate", "PATCH", "/api/v1/questions/{q}", {"status": "answered"}, MODERATOR_ONLY),
     ("merge", "POST", "/api/v1/questions/{q2}/merge", {"into": "{q}"}, MODERATOR_ONLY),
+    (
+        "merge_many",
+        "POST",
+        "/api/v1/events/{code}/merge",
+        {"question_ids": ["{q2}"], "into": "{q}"},
+        MODERATOR_ONLY,
+    ),
+    ("undo", "POST", "/api/v1/actions/{action_id}/undo", None, MODERATOR_ONLY),
+    ("bans", "GET", "/api/v1/events/{code}/bans", None, MODERATOR_ONLY),
     ("show", "PUT", "/api/v1/events/{code}/screen", {"question_id": "{q}"}, MODERATOR_ONLY),
     (
         "set_issue",
@@ -114,6 +136,44 @@ ROUTES = [
         None,
         {**MODERATOR_ONLY, "moderator": 201, "admin": 403},  # a seat's link only
     ),
+    ("seats", "GET", "/api/v1/events/{code}/seats", None, MODERATOR_ONLY),
+    (
+        "add_seat",
+        "POST",
+        "/api/v1/events/{code}/seats",
+        {"name": "Boris"},
+        {"admin": 201, "other_moderator": 401, "default": 403},  # not a moderator's to add
+    ),
+    (
+        "rotate_own_seat",
+        "POST",
+        "/api/v1/seats/{seat}/key",
+        None,
+        {**MODERATOR_ONLY, "moderator": 201, "admin": 201},
+    ),
+    (
+        "rotate_other_seat",
+        "POST",
+        "/api/v1/seats/{seat2}/key",
+        None,
+        {**MODERATOR_ONLY, "moderator": 403, "admin": 201},
+    ),
+    (
+        "revoke_seat",
+        "DELETE",
+        "/api/v1/seats/{seat2}",
+        None,
+        {"admin": 200, "other_moderator": 401, "default": 403},
+    ),
+    ("log", "GET", "/api/v1/events/{code}/log?limit=10", None, MODERATOR_ONLY),
+    ("blocklist", "GET", "/api/v1/events/{code}/blocklist", None, MODERATOR_ONLY),
+    (
+        "set_blocklist",
+        "PUT",
+        "/api/v1/events/{code}/blocklist",
+        {"phrases": ["spam*"], "builtin": ["en"]},
+        MODERATOR_ONLY,
+    ),
     ("export_csv", "GET", "/api/v1/events/{code}/export.csv", None, MODERATOR_ONLY),
     ("export_json", "GET", "/api/v1/events/{code}/export.json", None, MODERATOR_ONLY),
 ]
@@ -128,6 +188,8 @@ def fill(value, world):
         return value.format(**world)
     if isinstance(value, dict):
         return {k: fill(v, world) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, world) for v in value]
     return value
 
 
@@ -331,6 +393,7 @@ def test_openapi_document_lists_every_route_and_schema(client):
         template = (
             path.split("?")[0].replace("{q}", "{question_id}").replace("{q2}", "{question_id}")
         )
+        template = template.replace("{seat}", "{seat_id}").replace("{seat2}", "{seat_id}")
         template = template.replace("export.csv", "export.{fmt}").replace(
             "export.json", "export.{fmt}"
         )

@@ -365,7 +365,8 @@ def test_a_malformed_payload_on_any_event_gets_an_invalid_ack(app, world):
     before = written(app)
     phone = connect(app, world)
     moderator = connect(app, world, who="key")
-    for event in ["ask", "vote", "moderate", "merge", "show", "set_issue", "sync"]:
+    events = ["ask", "vote", "moderate", "merge", "show", "set_issue", "editing", "log", "sync"]
+    for event in events:
         for socket in (phone, moderator):
             acks = [socket.emit(event, payload, callback=True) for payload in MALFORMED]
             acks.append(socket.emit(event, {}, {"second": "argument"}, callback=True))

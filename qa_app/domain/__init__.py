@@ -1,6 +1,8 @@
 """Domain functions: one per user action; each validates, writes, commits, then publishes."""
 
-from .bans import ban, unban
+from .audit import actions
+from .bans import ban, banned, unban
+from .blocklist import get_blocklist, set_blocklist
 from .events import (
     create_event,
     export_rows,
@@ -10,24 +12,44 @@ from .events import (
     update_settings,
 )
 from .questions import ask, merge, moderate
-from .seats import rotate_moderator_key
+from .seats import (
+    create_seat,
+    editing,
+    list_seats,
+    revoke_seat,
+    rotate_moderator_key,
+    rotate_seat,
+)
+from .similar import similar
+from .undo import undo
 from .views import snapshot, sync
 from .votes import vote
 
 __all__ = [
+    "actions",
     "ask",
     "ban",
+    "banned",
     "create_event",
+    "create_seat",
+    "editing",
     "export_rows",
+    "get_blocklist",
     "join",
+    "list_seats",
     "merge",
     "moderate",
+    "revoke_seat",
     "rotate_moderator_key",
+    "rotate_seat",
+    "set_blocklist",
     "set_issue",
     "show",
+    "similar",
     "snapshot",
     "sync",
     "unban",
+    "undo",
     "update_settings",
     "vote",
 ]

@@ -6,10 +6,14 @@
 
 from __future__ import annotations
 
-from ..auth import Actor
+from sqlalchemy import select
+
+from ..auth import Actor, require_moderator
 from ..extensions import db
 from ..models import Admin, ModerationAction, ModeratorSeat, utcnow
+from ..schemas import LogIn
 from .core import Change
+from .views import utc_iso
 
 
 def who(actor: Actor) -> str:
@@ -46,3 +50,33 @@ def record(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def action_view(entry: ModerationAction) -> dict:
+    """One logged action on the wire (and in the export)."""
+    return {
+        "id": entry.id,
+        "at": utc_iso(entry.at),
+        "who": entry.who,
+        "action": entry.action,
+        "question_id": entry.question_id,
+        "detail": entry.detail,
+        "undone_at": utc_iso(entry.undone_at),
+    }
+
+
+def entries(event_id: int, limit: int | None = None) -> list[ModerationAction]:
+    """The event's logged actions, newest first (all of them without a limit)."""
+    query = select(ModerationAction).filter_by(event_id=event_id)
+    query = query.order_by(ModerationAction.id.desc())
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def actions(actor: Actor, data: LogIn | None = None) -> list[dict]:
+    """The audit log of the moderator's event, newest first (moderators and the organiser): the
+    last `data.limit` actions, or every one (the export) without data."""
+    require_moderator(actor)
+    limit = data.limit if data is not None else None
+    return [action_view(entry) for entry in entries(actor.event_id, limit)]

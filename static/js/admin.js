@@ -1,5 +1,5 @@
 // The organiser's page: create events (programme text with preview, form, JSON), copy links,
-// rotate the moderator key, change settings.
+// add, rotate and revoke moderator seats, change settings, edit the blocklist.
 import { $, fill, h, t } from "./live.js";
 
 const csrf = $("#admin").dataset.csrf;
@@ -121,14 +121,61 @@ document.addEventListener("click", async (e) => {
     setTimeout(() => { copy.textContent = t("copy"); }, 1500);
   }
   const rotate = e.target.closest("[data-rotate]");
-  if (rotate && confirm(t("rotate_confirm"))) {
-    const row = rotate.closest("[data-code]");
-    const [ok, data] = await api("POST", `/api/v1/events/${row.dataset.code}/moderator-key`);
+  if (rotate && confirm(t("rotate_seat_confirm", { name: seatName(rotate) }))) {
+    const [ok, data] = await api("POST", `/api/v1/seats/${rotate.dataset.rotate}/key`);
     if (!ok) return alert(problem(data));
-    $(".moderator-link", row).hidden = false;
-    $(".moderator-link input", row).value = data.urls.moderator;
+    const row = rotate.closest("[data-code]");
+    rotate.closest("[data-seat]").replaceWith(seatItem(data.seat));
+    showLink(row, data);
+  }
+  const revoke = e.target.closest("[data-revoke]");
+  if (revoke && confirm(t("revoke_confirm", { name: seatName(revoke) }))) {
+    const [ok, data] = await api("DELETE", `/api/v1/seats/${revoke.dataset.revoke}`);
+    if (!ok) return alert(problem(data));
+    const row = revoke.closest("[data-code]");
+    revoke.closest("[data-seat]").remove();
+    $(".no-seats", row).hidden = $(".seat-list", row).children.length > 0;
+    $(".moderator-link", row).hidden = true;
   }
 });
+
+// ---------------------------------------------------------------- moderator seats
+
+function seatName(button) {
+  return $(".seat-name", button.closest("[data-seat]")).textContent;
+}
+
+/** A seat's row, as the page renders it. */
+function seatItem(seat) {
+  const created = new Date(seat.created_at);
+  const since = `${created.toISOString().slice(0, 10)} ${created.toISOString().slice(11, 16)}`;
+  return h("li", { class: "seat", "data-seat": seat.id }, h("span", { class: "seat-name" }, seat.name), " ",
+    h("span", { class: "muted" }, `${t("since")} `, h("time", { datetime: seat.created_at }, since)), " ",
+    h("button", { type: "button", class: "small", "data-rotate": seat.id }, t("rotate")), " ",
+    h("button", { type: "button", class: "small", "data-revoke": seat.id }, t("revoke")));
+}
+
+/** Show a seat's new link once, with its Copy button. */
+function showLink(row, data) {
+  const box = $(".moderator-link", row);
+  box.hidden = false;
+  $(".seat-for", box).textContent = data.seat.name;
+  $("input", box).value = data.link;
+}
+
+for (const form of document.querySelectorAll("[data-add-seat]")) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const row = form.closest("[data-code]");
+    const [ok, data] = await api("POST", `/api/v1/events/${row.dataset.code}/seats`, { name: form.name.value });
+    $(".msg", form).textContent = ok ? t("seat_added", { name: data?.seat?.name }) : problem(data);
+    if (!ok) return;
+    form.reset();
+    $(".seat-list", row).append(seatItem(data.seat));
+    $(".no-seats", row).hidden = true;
+    showLink(row, data);
+  });
+}
 
 for (const form of document.querySelectorAll("[data-settings]")) {
   form.addEventListener("submit", async (e) => {
@@ -138,5 +185,19 @@ for (const form of document.querySelectorAll("[data-settings]")) {
     values.max_question_length = Number(form.max_question_length.value);
     const [ok, data] = await api("PATCH", `/api/v1/events/${code}/settings`, values);
     $(".msg", form).textContent = ok ? t("saved") : problem(data);
+  });
+}
+
+for (const form of document.querySelectorAll("[data-blocklist]")) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const code = form.closest("[data-code]").dataset.code;
+    const phrases = form.phrases.value.split("\n").map((s) => s.trim()).filter(Boolean);
+    const builtin = [...form.querySelectorAll("input[name=builtin]:checked")].map((i) => i.value);
+    const [ok, data] = await api("PUT", `/api/v1/events/${code}/blocklist`, { phrases, builtin });
+    if (ok) form.phrases.value = data.blocklist.phrases.join("\n");  // as stored: trimmed, once each
+    const msg = $(".msg", form);
+    msg.textContent = ok ? t("saved") : problem(data);
+    msg.classList.toggle("error", !ok);
   });
 }
