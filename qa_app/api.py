@@ -28,23 +28,27 @@ from .domain.views import moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from .extensions import csrf, db
 from .links import event_links
-from .models import Event, ModeratorSeat, Question
+from .models import Event, ModerationAction, ModeratorSeat, Question
 from .schemas import (
     LOG_LIMIT_MAX,
     MAX_INT,
     AskIn,
     BanIn,
+    BlocklistIn,
     EventIn,
     JoinIn,
     LogIn,
     MergeIn,
     MergeInto,
+    MergeMany,
     ModerateChange,
     ModerateIn,
     SeatIn,
     SetIssueIn,
     SettingsIn,
     ShowIn,
+    SimilarIn,
+    UndoIn,
     VoteIn,
     parse,
 )
@@ -120,6 +124,14 @@ def actor_of_question(question_id: int) -> Actor:
     if question is None:
         raise NotFound("There is no such question.")
     return actor_of(db.session.get(Event, question.event_id))
+
+
+def actor_of_action(action_id: int) -> Actor:
+    """The caller's role in the event of an audit log entry (NotFound if there is none)."""
+    action = db.session.get(ModerationAction, action_id)
+    if action is None:
+        raise NotFound("There is no such action.")
+    return actor_of(db.session.get(Event, action.event_id))
 
 
 def json_body() -> object:
@@ -211,6 +223,28 @@ def ask(code: str):
     return jsonify({"question": view_for(actor, question)}), 201
 
 
+@route(
+    "GET",
+    "/events/<code>/similar",
+    "participant",
+    query={
+        "text": {"type": "string", "minLength": 1, "maxLength": 5000},
+        "issue_id": {"type": "integer", "minimum": 1, "maximum": MAX_INT},
+    },
+)
+def similar(code: str):
+    """Up to three live questions like a text being typed (as `similar`)."""
+    actor = actor_of(find_event(code))
+    query: dict = {
+        name: request.args[name] for name in ("text", "issue_id") if name in request.args
+    }
+    raw = query.get("issue_id")
+    if raw is not None and raw.isascii() and raw.isdigit() and len(raw) <= 10:
+        query["issue_id"] = int(raw)
+    questions = domain.similar(actor, parse(SimilarIn, query))
+    return jsonify({"ok": True, "questions": questions})
+
+
 def _vote(question_id: int, up: bool):
     """Vote or unvote, and answer with the new count."""
     actor = actor_of_question(question_id)
@@ -240,25 +274,62 @@ def with_id(body: object, **values) -> dict:
 
 @route("PATCH", "/questions/<id:question_id>", "moderator", body=ModerateChange)
 def moderate(question_id: int):
-    """Approve, dismiss, mark answered, edit or move a question (as `moderate`)."""
+    """Approve, dismiss, mark answered, edit, move or re-address a question (as `moderate`)."""
     actor = actor_of_question(question_id)
     data = parse(ModerateIn, with_id(json_body(), question_id=question_id))
-    return jsonify({"question": moderator_view(domain.moderate(actor, data))})
+    done = domain.moderate(actor, data)
+    return jsonify({"question": moderator_view(done.question), "action_id": done.action_id})
+
+
+def merged(actor: Actor, data: MergeIn):
+    """Merge, and answer with the target, the merged ids and the action's id."""
+    done = domain.merge(actor, data)
+    return jsonify(
+        {
+            "question": moderator_view(done.question),
+            "merged": done.merged,
+            "action_id": done.action_id,
+        }
+    )
 
 
 @route("POST", "/questions/<id:question_id>/merge", "moderator", body=MergeInto)
 def merge(question_id: int):
     """Merge a question into another (as `merge`); returns the target."""
     actor = actor_of_question(question_id)
-    data = parse(MergeIn, with_id(json_body(), question_id=question_id))
-    return jsonify({"question": moderator_view(domain.merge(actor, data))})
+    return merged(actor, parse(MergeIn, with_id(json_body(), question_id=question_id)))
+
+
+@route("POST", "/events/<code>/merge", "moderator", body=MergeMany)
+def merge_many(code: str):
+    """Merge several questions into one (as `merge` with question_ids); returns the target."""
+    actor = actor_of(find_event(code))
+    data = parse(MergeMany, json_body())
+    return merged(actor, MergeIn(question_ids=data.question_ids, into=data.into))
+
+
+@route("POST", "/actions/<id:action_id>/undo", "moderator")
+def undo(action_id: int):
+    """Undo a moderator action of the last few seconds (as `undo`)."""
+    actor = actor_of_action(action_id)
+    return jsonify(asdict(domain.undo(actor, UndoIn(action_id=action_id))))
+
+
+@route("GET", "/events/<code>/bans", "moderator")
+def bans(code: str):
+    """The event's banned participants, newest first (as `bans`)."""
+    return jsonify({"banned": domain.banned(actor_of(find_event(code)))})
 
 
 def _ban(question_id: int, banned: bool):
     """Ban or unban the asker of a question, and answer with the outcome."""
     actor = actor_of_question(question_id)
     data = BanIn(question_id=question_id)
-    return jsonify(asdict(domain.ban(actor, data) if banned else domain.unban(actor, data)))
+    if banned:
+        return jsonify(asdict(domain.ban(actor, data)))
+    result = asdict(domain.unban(actor, data))
+    del result["action_id"]  # an unban is logged, but not undone
+    return jsonify(result)
 
 
 @route("PUT", "/questions/<id:question_id>/ban", "moderator")
@@ -277,8 +348,8 @@ def unban(question_id: int):
 def show(code: str):
     """Put a question on screen, or clear it with {question_id: null} (as `show`)."""
     actor = actor_of(find_event(code))
-    domain.show(actor, parse(ShowIn, json_body()))
-    return jsonify({"ok": True})
+    shown = domain.show(actor, parse(ShowIn, json_body()))
+    return jsonify({"ok": True, "action_id": shown.action_id})
 
 
 @route("PUT", "/events/<code>/current-issue", "moderator", body=SetIssueIn)
@@ -295,6 +366,20 @@ def settings(code: str):
     actor = actor_of(find_event(code))
     event = domain.update_settings(actor, parse(SettingsIn, json_body()))
     return jsonify({"settings": event.settings})
+
+
+@route("GET", "/events/<code>/blocklist", "moderator")
+def get_blocklist(code: str):
+    """The event's blocklist: its own phrases and the built-in lists switched on."""
+    event = find_event(code)
+    return jsonify({"blocklist": domain.get_blocklist(actor_of(event), event)})
+
+
+@route("PUT", "/events/<code>/blocklist", "moderator", body=BlocklistIn)
+def set_blocklist(code: str):
+    """Replace the event's blocklist phrases and/or built-in lists (as `set_blocklist`)."""
+    actor = actor_of(find_event(code))
+    return jsonify({"blocklist": domain.set_blocklist(actor, parse(BlocklistIn, json_body()))})
 
 
 @route("POST", "/events/<code>/moderator-key", "moderator", success=201)

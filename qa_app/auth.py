@@ -161,9 +161,7 @@ def close_admin_session() -> None:
     session.clear()
     if isinstance(token, str):
         with storage.writing():
-            db.session.execute(
-                delete(AdminSession).where(AdminSession.token_hash == digest(token))
-            )
+            db.session.execute(delete(AdminSession).where(AdminSession.token_hash == digest(token)))
 
 
 def close_sessions_of(admin_id: int) -> None:

@@ -297,6 +297,16 @@ def migrate() -> None:
     "each with its ratio to its baseline.",
 )
 @click.option(
+    "--similar",
+    "similar_questions",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Instead: measure duplicate suggestions with N questions in the event (e.g. 1000), on "
+    "a temporary SQLite file in one process: the server's cost per keystroke (`similar`) and per "
+    "arriving question (median and p95, ms).",
+)
+@click.option(
     "--vote-path-votes",
     default=2000,
     show_default=True,
@@ -317,6 +327,7 @@ def bench(
     loadgen_workers,
     json_out,
     vote_path,
+    similar_questions,
     vote_path_votes,
 ) -> None:
     """Benchmark the real-time server on loopback: N phones on Node, V votes/s, Q questions/s."""
@@ -324,6 +335,9 @@ def bench(
 
     if vote_path:
         _bench_vote_path(vote_path_votes, json_out)
+        return
+    if similar_questions is not None:
+        _bench_similar(similar_questions, json_out)
         return
     if processes > 1 and not (database_url and message_queue):
         raise click.UsageError("--processes > 1 needs --database-url and --message-queue.")
@@ -350,6 +364,17 @@ def bench(
         if "_over_" in name:
             title = name.replace("_over_", " / ").replace("_", " ")
             click.echo(f"\n{title}: " + ", ".join(f"{k} x{v}" for k, v in ratios.items()))
+    if json_out:
+        Path(json_out).write_text(json.dumps(report, indent=2))
+
+
+def _bench_similar(questions: int, json_out: str | None) -> None:
+    """`qa-app bench --similar N`: the cost of duplicate suggestions, per keystroke and question."""
+    from .bench import similar
+
+    click.echo(f"Measuring duplicate suggestions with {questions} questions ...", err=True)
+    report = similar.run(questions)
+    click.echo(similar.table(report))
     if json_out:
         Path(json_out).write_text(json.dumps(report, indent=2))
 

@@ -66,6 +66,8 @@ class Config:
         self.QA_RATE_LIMITS = _flag("QA_RATE_LIMITS", True)
         self.QA_ASK_LIMIT = os.environ.get("QA_ASK_LIMIT", "5/minute")
         self.QA_VOTE_LIMIT = os.environ.get("QA_VOTE_LIMIT", "120/minute")
+        # the phone asks while its participant types (debounced): generous
+        self.QA_SIMILAR_LIMIT = os.environ.get("QA_SIMILAR_LIMIT", "240/minute")
         # a whole hall may join from behind one NAT address: this only stops floods
         self.QA_JOIN_LIMIT = os.environ.get("QA_JOIN_LIMIT", "3000/minute")
         # None: in memory for one process, in the message queue's Redis for several
@@ -74,6 +76,8 @@ class Config:
         self.QA_LOGIN_LIMIT = os.environ.get("QA_LOGIN_LIMIT", "10/minute")
         self.QA_LOGIN_ACCOUNT_LIMIT = os.environ.get("QA_LOGIN_ACCOUNT_LIMIT", "30/hour")
         self.QA_ADMIN_SESSION_HOURS = float(os.environ.get("QA_ADMIN_SESSION_HOURS", "12"))
+        # how long a moderator action may be undone (qa_app/domain/undo.py)
+        self.QA_UNDO_SECONDS = float(os.environ.get("QA_UNDO_SECONDS", "10"))
         self.QA_REVOCATION_CHECK_MS = int(os.environ.get("QA_REVOCATION_CHECK_MS", "250"))
         self.QA_TRUSTED_PROXIES = int(os.environ.get("QA_TRUSTED_PROXIES", "0"))
         # none: loopback, QA_PUBLIC_URL's host and the machine's own names and addresses

@@ -162,6 +162,48 @@ JS_STRINGS = {
     "speakers": lazy_gettext("Speakers"),
     "moderator_role": lazy_gettext("moderator"),
     "bad_json": lazy_gettext("This file is not valid JSON."),
+    "addressed_to": lazy_gettext("Addressed to"),
+    "all_panelists": lazy_gettext("All panelists"),
+    "ban_asker": lazy_gettext("Ban the asker"),
+    "ban_confirm": lazy_gettext(
+        "Ban the asker of this question (%(n)s questions)? Their device can no longer "
+        "ask or vote, and their pending questions are dismissed."
+    ),
+    "did_answer": lazy_gettext("Marked answered"),
+    "did_approve": lazy_gettext("Approved"),
+    "did_ban": lazy_gettext("Asker banned"),
+    "did_dismiss": lazy_gettext("Dismissed"),
+    "did_edit": lazy_gettext("Edited"),
+    "did_hide": lazy_gettext("Taken off screen"),
+    "did_merge": lazy_gettext("Merged %(n)s"),
+    "did_readdress": lazy_gettext("Addressee changed"),
+    "did_reopen": lazy_gettext("Back to live"),
+    "did_show": lazy_gettext("On screen"),
+    "did_unban": lazy_gettext("Unbanned"),
+    "everyones_questions": lazy_gettext('Everyone"s questions'),
+    "held": lazy_gettext("Held: %(reason)s"),
+    "merge_into": lazy_gettext("Merge into…"),
+    "merge_into_n": lazy_gettext("Merge into #%(id)s"),
+    "merge_what": lazy_gettext(
+        "%(n)s question(s) will be merged into the one you choose; "
+        "its votes become the union of all voters."
+    ),
+    "n_selected": lazy_gettext("%(n)s selected"),
+    "not_duplicate": lazy_gettext("Not a duplicate"),
+    "nothing_to_merge_into": lazy_gettext("There is no other question to merge into."),
+    "only_asker": lazy_gettext('Only this asker"s questions'),
+    "only_these": lazy_gettext("Show only theirs (f)"),
+    "possible_duplicate": lazy_gettext("Possible duplicate of #%(id)s: %(text)s"),
+    "press_again": lazy_gettext("Press again to show a pending question"),
+    "press_again_short": lazy_gettext("Press again"),
+    "select_for_merge": lazy_gettext("Select for merging"),
+    "this_asker": lazy_gettext("This asker: %(n)s questions"),
+    "unban": lazy_gettext("Unban"),
+    "undo_toast": lazy_gettext("%(what)s · Undo (z)"),
+    "undo_too_late": lazy_gettext("Too late to undo."),
+    "undone": lazy_gettext("Undone"),
+    "merged_into": lazy_gettext("Merged into: %(text)s"),
+    "merged_similar": lazy_gettext("Merged into a similar question"),
 }
 
 

@@ -214,9 +214,7 @@ class ModerationAction(db.Model):
     admin_id: Mapped[int | None] = mapped_column(ForeignKey("admins.id", ondelete="SET NULL"))
     who: Mapped[str] = mapped_column(String(80))
     action: Mapped[str] = mapped_column(String(32))
-    question_id: Mapped[int | None] = mapped_column(
-        ForeignKey("questions.id", ondelete="SET NULL")
-    )
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"))
     detail: Mapped[dict | None] = mapped_column(JSON)
     undo: Mapped[dict | None] = mapped_column(JSON)
     undone_at: Mapped[datetime | None] = mapped_column(DateTime)

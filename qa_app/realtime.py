@@ -215,7 +215,7 @@ class Publisher:
 
     def flush_event(self, event_id: int, marks: Marks) -> None:
         """Load the marked rows at their current values and emit them to each room."""
-        from .domain.views import audience_view, event_view, moderator_view
+        from .domain.views import audience_view, blocklist_view, event_view, moderator_view
         from .models import Event, Question
 
         event = db.session.get(Event, event_id, populate_existing=True)
@@ -244,7 +244,8 @@ class Publisher:
             for q in rows
             if (author := q.participant_id) and q.status not in ("live", "answered")
         ]
-        sends.append((base | {"questions": moderators}, moderator_room(event_id)))
+        listed = {"blocklist": blocklist_view(event)} if marks.event_changed else {}
+        sends.append((base | listed | {"questions": moderators}, moderator_room(event_id)))
         if audience or marks.event_changed:
             sends.append((base | {"questions": audience}, audience_room(event_id)))
         # end the read before writing to thousands of sockets: a broadcast yields to other

@@ -14,6 +14,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -109,6 +110,13 @@ class AskIn(Payload):
     client_id: ClientId
 
 
+class SimilarIn(Payload):
+    """The `similar` event and GET /events/<code>/similar: a question being typed."""
+
+    text: Text
+    issue_id: Id | None = None
+
+
 class VoteIn(Payload):
     """The `vote` event."""
 
@@ -117,11 +125,20 @@ class VoteIn(Payload):
 
 
 class ModerateChange(Payload):
-    """The body of PATCH /questions/<id>: the change (the question's id is the path's)."""
+    """The body of PATCH /questions/<id>: the change (the question's id is the path's).
+
+    `addressed_to` null means "to all panelists"; absent means unchanged (`model_fields_set`
+    tells the two apart)."""
 
     status: Status | None = None
     text: Text | None = None
     issue_id: Id | None = None
+    addressed_to: Id | None = None
+
+    @property
+    def readdressed(self) -> bool:
+        """Whether the change names an addressee (a speaker's id, or null for all panelists)."""
+        return "addressed_to" in self.model_fields_set
 
 
 class ModerateIn(ModerateChange):
@@ -136,10 +153,33 @@ class MergeInto(Payload):
     into: Id
 
 
-class MergeIn(MergeInto):
-    """The `merge` event, and POST /questions/<id>/merge with the id of its path."""
+MAX_MERGE = 50
 
-    question_id: Id
+
+class MergeMany(MergeInto):
+    """The body of POST /events/<code>/merge: several questions merged into one."""
+
+    question_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_MERGE)]
+
+
+class MergeIn(MergeInto):
+    """The `merge` event: `{question_ids: [ids], into}` or the older `{question_id, into}`; also
+    POST /questions/<id>/merge with the id of its path and POST /events/<code>/merge."""
+
+    question_id: Id | None = None
+    question_ids: Annotated[list[Id], Field(min_length=1, max_length=MAX_MERGE)] | None = None
+
+    @model_validator(mode="after")
+    def one_way_of_naming(self) -> MergeIn:
+        """Exactly one of question_id and question_ids."""
+        if (self.question_id is None) == (self.question_ids is None):
+            raise ValueError("give question_ids (a list) or question_id, not both or neither")
+        return self
+
+    @property
+    def sources(self) -> list[int]:
+        """The questions to merge into `into`, in the order given."""
+        return self.question_ids if self.question_ids is not None else [self.question_id]
 
 
 class ShowIn(Payload):
@@ -158,6 +198,16 @@ class BanIn(Payload):
     """The `ban` and `unban` events and PUT/DELETE /questions/<id>/ban: the asker of a question."""
 
     question_id: Id
+
+
+class UndoIn(Payload):
+    """The `undo` event (REST: POST /actions/<id>/undo): an action of the audit log."""
+
+    action_id: Id
+
+
+class Empty(Payload):
+    """An event that takes no fields (`bans`)."""
 
 
 class SeatIn(Payload):
@@ -179,6 +229,32 @@ class LogIn(Payload):
     """The `log` event and GET /events/<code>/log?limit=: how many actions, newest first."""
 
     limit: Annotated[int, Field(ge=1, le=LOG_LIMIT_MAX)] = 100
+
+
+MAX_PHRASES = 500
+
+
+def _phrase_shape(value: str) -> str:
+    """A blocklist phrase: `*` only at its start or end, and two letters or digits at least."""
+    core = value.strip("*")
+    if "*" in core:
+        raise PydanticCustomError(
+            "phrase_star", "put * only at the start or end of a phrase (\"spam*\", \"*coin\")"
+        )
+    if sum(char.isalnum() for char in core) < 2:
+        raise PydanticCustomError("phrase_short", "a phrase needs at least two letters or digits")
+    return value
+
+
+Phrase = Annotated[_text(100, what="phrase"), AfterValidator(_phrase_shape)]
+
+
+class BlocklistIn(Payload):
+    """The `set_blocklist` event and PUT /events/<code>/blocklist: the event's own phrases (one
+    per item) and the built-in lists switched on; a field left out stays as it is."""
+
+    phrases: Annotated[list[Phrase], Field(max_length=MAX_PHRASES)] | None = None
+    builtin: Annotated[list[Literal["en", "ru"]], Field(max_length=2)] | None = None
 
 
 class SyncIn(Payload):

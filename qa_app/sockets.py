@@ -13,20 +13,25 @@ from flask_socketio import ConnectionRefusedError, emit, join_room
 from . import domain, realtime, revocation
 from .auth import Actor, actor_for, find_event
 from .domain.audit import who
-from .domain.views import moderator_view, view_for
+from .domain.views import event_view, moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, as_busy
 from .extensions import db, socketio
 from .realtime import audience_room, moderator_room, participant_room
 from .schemas import (
     AskIn,
     BanIn,
+    BlocklistIn,
     EditingIn,
+    Empty,
     LogIn,
     MergeIn,
     ModerateIn,
     SetIssueIn,
+    SettingsIn,
     ShowIn,
+    SimilarIn,
     SyncIn,
+    UndoIn,
     VoteIn,
     connect_since,
     parse,
@@ -164,22 +169,56 @@ def on_vote(actor: Actor, payload: object) -> dict:
 
 
 @acked
+def on_similar(actor: Actor, payload: object) -> dict:
+    """`similar`: up to three live questions like the one being typed."""
+    questions = domain.similar(actor, parse(SimilarIn, payload))
+    db.session.rollback()
+    return {"questions": questions}
+
+
+@acked
 def on_moderate(actor: Actor, payload: object) -> dict:
-    """`moderate`: change a question's status, text or issue."""
-    return {"question": moderator_view(domain.moderate(actor, parse(ModerateIn, payload)))}
+    """`moderate`: change a question's status, text, issue or addressee."""
+    done = domain.moderate(actor, parse(ModerateIn, payload))
+    return {"question": moderator_view(done.question), "action_id": done.action_id}
 
 
 @acked
 def on_merge(actor: Actor, payload: object) -> dict:
-    """`merge`: fold a duplicate into another question."""
-    return {"question": moderator_view(domain.merge(actor, parse(MergeIn, payload)))}
+    """`merge`: fold duplicates into another question."""
+    done = domain.merge(actor, parse(MergeIn, payload))
+    return {
+        "question": moderator_view(done.question),
+        "merged": done.merged,
+        "action_id": done.action_id,
+    }
 
 
 @acked
 def on_show(actor: Actor, payload: object) -> dict:
     """`show`: put a question on screen, or clear it."""
-    domain.show(actor, parse(ShowIn, payload))
-    return {}
+    return {"action_id": domain.show(actor, parse(ShowIn, payload)).action_id}
+
+
+@acked
+def on_settings(actor: Actor, payload: object) -> dict:
+    """`settings`: switch pre-moderation, questions, voting, anonymity; set the length limit."""
+    return {"event": event_view(domain.update_settings(actor, parse(SettingsIn, payload)))}
+
+
+@acked
+def on_undo(actor: Actor, payload: object) -> dict:
+    """`undo`: take back a moderator action of the last few seconds."""
+    return asdict(domain.undo(actor, parse(UndoIn, payload)))
+
+
+@acked
+def on_bans(actor: Actor, payload: object) -> dict:
+    """`bans`: the event's banned participants, newest first."""
+    parse(Empty, payload)
+    banned = domain.banned(actor)
+    db.session.rollback()
+    return {"banned": banned}
 
 
 @acked
@@ -198,7 +237,9 @@ def on_ban(actor: Actor, payload: object) -> dict:
 @acked
 def on_unban(actor: Actor, payload: object) -> dict:
     """`unban`: let the asker of a question ask and vote again."""
-    return asdict(domain.unban(actor, parse(BanIn, payload)))
+    result = asdict(domain.unban(actor, parse(BanIn, payload)))
+    del result["action_id"]  # an unban is logged, but not undone
+    return result
 
 
 def tell_editing(actor: Actor, question_id: int | None) -> None:
@@ -226,6 +267,12 @@ def on_log(actor: Actor, payload: object) -> dict:
 
 
 @acked
+def on_set_blocklist(actor: Actor, payload: object) -> dict:
+    """`set_blocklist`: replace the event's blocklist phrases and/or built-in lists."""
+    return {"blocklist": domain.set_blocklist(actor, parse(BlocklistIn, payload))}
+
+
+@acked
 def on_sync(actor: Actor, payload: object) -> dict:
     """`sync`: everything changed after `since`."""
     data = domain.sync(actor, parse(SyncIn, payload).since)
@@ -242,14 +289,19 @@ def on_unknown(event: object, *args: object) -> dict:
 HANDLERS = {
     "ask": on_ask,
     "vote": on_vote,
+    "similar": on_similar,
     "moderate": on_moderate,
     "merge": on_merge,
     "show": on_show,
     "set_issue": on_set_issue,
     "ban": on_ban,
     "unban": on_unban,
+    "settings": on_settings,
+    "undo": on_undo,
+    "bans": on_bans,
     "editing": on_editing,
     "log": on_log,
+    "set_blocklist": on_set_blocklist,
     "sync": on_sync,
 }
 

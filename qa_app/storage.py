@@ -138,8 +138,9 @@ def _begin_immediate(deadline: float) -> None:
             if not (exc.sqlite_errorname or "").startswith("SQLITE_BUSY"):
                 raise
             if time.monotonic() + pause > deadline:
-                log.warning("SQLite write lock held elsewhere for %.1f s: answered busy",
-                            WRITE_WAIT_S)
+                log.warning(
+                    "SQLite write lock held elsewhere for %.1f s: answered busy", WRITE_WAIT_S
+                )
                 raise Busy(Busy.MESSAGE) from None
         time.sleep(pause)  # yields to the other greenlets once the server is monkey-patched
         pause = min(pause * 2, POLL_MAX_S)

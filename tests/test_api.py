@@ -30,6 +30,11 @@ def world(app, client):
             domain.ask(alice, AskIn(issue_id=event.issues[0].id, text=f"Q{n}?", client_id=f"c{n}"))
             for n in range(2)
         ]
+        from qa_app.schemas import ModerateIn
+        from tests.conftest import moderator
+
+        edit = ModerateIn(question_id=questions[1].id, text="Q1?")
+        action = domain.moderate(moderator(event), edit).action_id  # an action to undo
         set_admin_password("organiser", "correct horse battery")
         from qa_app.domain.seats import active_seats, open_seat
 
@@ -37,6 +42,7 @@ def world(app, client):
         anna, _anna_key = open_seat(event.id, "Anna")
         db.session.commit()
         world = {
+            "action_id": action,
             "seat": seat.id,
             "seat2": anna.id,
             "code": event.code,
@@ -92,6 +98,15 @@ ROUTES = [
     ("unvote", "DELETE", "/api/v1/questions/{q}/vote", None, PARTICIPANT_ONLY),
     ("moderate", "PATCH", "/api/v1/questions/{q}", {"status": "answered"}, MODERATOR_ONLY),
     ("merge", "POST", "/api/v1/questions/{q2}/merge", {"into": "{q}"}, MODERATOR_ONLY),
+    (
+        "merge_many",
+        "POST",
+        "/api/v1/events/{code}/merge",
+        {"question_ids": ["{q2}"], "into": "{q}"},
+        MODERATOR_ONLY,
+    ),
+    ("undo", "POST", "/api/v1/actions/{action_id}/undo", None, MODERATOR_ONLY),
+    ("bans", "GET", "/api/v1/events/{code}/bans", None, MODERATOR_ONLY),
     ("show", "PUT", "/api/v1/events/{code}/screen", {"question_id": "{q}"}, MODERATOR_ONLY),
     (
         "set_issue",
@@ -151,6 +166,14 @@ ROUTES = [
         {"admin": 200, "other_moderator": 401, "default": 403},
     ),
     ("log", "GET", "/api/v1/events/{code}/log?limit=10", None, MODERATOR_ONLY),
+    ("blocklist", "GET", "/api/v1/events/{code}/blocklist", None, MODERATOR_ONLY),
+    (
+        "set_blocklist",
+        "PUT",
+        "/api/v1/events/{code}/blocklist",
+        {"phrases": ["spam*"], "builtin": ["en"]},
+        MODERATOR_ONLY,
+    ),
     ("export_csv", "GET", "/api/v1/events/{code}/export.csv", None, MODERATOR_ONLY),
     ("export_json", "GET", "/api/v1/events/{code}/export.json", None, MODERATOR_ONLY),
 ]
@@ -165,6 +188,8 @@ def fill(value, world):
         return value.format(**world)
     if isinstance(value, dict):
         return {k: fill(v, world) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, world) for v in value]
     return value
 
 

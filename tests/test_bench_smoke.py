@@ -71,8 +71,17 @@ def test_a_tiny_bench_run_reports_both_fan_out_modes_and_both_servers(tmp_path):
 def test_the_vote_path_bench_prints_each_variant_and_its_ratio(tmp_path):
     out = tmp_path / "vote-path.json"
     done = subprocess.run(
-        [sys.executable, "-m", "qa_app", "bench", "--vote-path", "--vote-path-votes", "40",
-         "--json", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "qa_app",
+            "bench",
+            "--vote-path",
+            "--vote-path-votes",
+            "40",
+            "--json",
+            str(out),
+        ],
         cwd=ROOT,
         env={**os.environ, "QA_INSTANCE_PATH": str(tmp_path)},
         capture_output=True,
@@ -85,6 +94,8 @@ def test_the_vote_path_bench_prints_each_variant_and_its_ratio(tmp_path):
     assert "cooperative-full / cooperative:" in done.stdout
     report = json.loads(out.read_text())
     assert set(report["ratios"]) == {
-        "cooperative_over_blocking", "threadpool_over_blocking", "cooperative-full_over_cooperative"
+        "cooperative_over_blocking",
+        "threadpool_over_blocking",
+        "cooperative-full_over_cooperative",
     }
     assert not list(tmp_path.glob("qa-vote-path-*"))  # its SQLite files are gone

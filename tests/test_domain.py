@@ -159,9 +159,9 @@ def test_moderate_answered_edit_and_move(ctx):
     second = event.issues[1].id
     edited = domain.moderate(
         mod, ModerateIn(question_id=question.id, text="The question", issue_id=second)
-    )
+    ).question
     assert (edited.text, edited.issue_id) == ("The question", second)
-    answered = domain.moderate(mod, ModerateIn(question_id=question.id, status="answered"))
+    answered = domain.moderate(mod, ModerateIn(question_id=question.id, status="answered")).question
     assert answered.status == "answered" and answered.answered_at is not None
     with pytest.raises(Forbidden):
         domain.moderate(alice, ModerateIn(question_id=question.id, status="dismissed"))
@@ -207,7 +207,7 @@ def test_merge_unions_voters_and_moves_the_screen(ctx):
         domain.vote(voter, VoteIn(question_id=duplicate.id, up=True))
     mod = moderator(event)
     domain.show(mod, ShowIn(question_id=duplicate.id))
-    target = domain.merge(mod, MergeIn(question_id=duplicate.id, into=original.id))
+    target = domain.merge(mod, MergeIn(question_id=duplicate.id, into=original.id)).question
     assert target.id == original.id and target.vote_count == 3  # people 1, 2, 3
     merged = db.session.get(Question, duplicate.id)
     assert (merged.status, merged.merged_into, merged.vote_count) == ("merged", original.id, 0)

@@ -17,7 +17,6 @@ from tests.live import running_server, wait_for
 pytestmark = [pytest.mark.live, pytest.mark.filterwarnings("ignore::ResourceWarning")]
 
 
-
 class Mirror:
     """A client that applies `snapshot` and `update` by rev, as the browser does."""
 
@@ -144,7 +143,8 @@ def test_the_live_loop_end_to_end(server):
         )
         assert client.questions[qid]["rev"] == voted["rev"]  # the row the ack announced
 
-    assert mod.call("show", {"question_id": qid}) == {"ok": True}
+    shown = mod.call("show", {"question_id": qid})
+    assert shown == {"ok": True, "action_id": shown["action_id"]}  # the log's entry, for undo
     assert mod.call("set_issue", {"issue_id": issues[2]}) == {"ok": True}
     for client in clients:
         wait_for(

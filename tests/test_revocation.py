@@ -305,6 +305,7 @@ def test_banning_the_asker_cuts_off_their_sockets_and_refuses_their_votes(app, r
         "question_id": room["alice_live"],
         "banned": True,
         "dismissed": [room["alice_pending"]],
+        "action_id": banned["action_id"],  # the log's entry, for undo
     }
     delay = cut_off_after([alice_phone, alice_tablet], started)
     assert delay < CUT_OFF_WITHIN_S, f"cut off after {delay:.3f} s"

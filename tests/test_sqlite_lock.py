@@ -61,13 +61,14 @@ def hall(request, tmp_path):
         live.event = live.create_event(path)
         code = live.event["code"]
         live.tokens = [
-            requests.post(f"{live.url}/api/v1/events/{code}/participants", json={}, timeout=10)
-            .json()["token"]
+            requests.post(
+                f"{live.url}/api/v1/events/{code}/participants", json={}, timeout=10
+            ).json()["token"]
             for _ in range(40)
         ]
-        live.issue = requests.get(f"{live.url}/api/v1/events/{code}", timeout=10).json()[
-            "issues"
-        ][0]["id"]
+        live.issue = requests.get(f"{live.url}/api/v1/events/{code}", timeout=10).json()["issues"][
+            0
+        ]["id"]
         asked = requests.post(
             f"{live.url}/api/v1/events/{code}/questions",
             json={"issue_id": live.issue, "text": "Who pays for the cluster?", "client_id": "q"},
@@ -145,15 +146,19 @@ def test_a_lock_held_elsewhere_freezes_nothing_and_each_write_ends_once_or_busy(
     assert max(s for *_x, s in outcomes) < WRITE_DEADLINE_S + 3  # never a hang
 
     with sqlite3.connect(hall.database) as database:
-        voters = {row[0] for row in database.execute(
-            "SELECT participant_id FROM votes WHERE question_id = ?", (hall.question,)
-        )}
+        voters = {
+            row[0]
+            for row in database.execute(
+                "SELECT participant_id FROM votes WHERE question_id = ?", (hall.question,)
+            )
+        }
         count = database.execute(
             "SELECT vote_count FROM questions WHERE id = ?", (hall.question,)
         ).fetchone()[0]
-        asked = [row[0] for row in database.execute(
-            "SELECT client_id FROM questions WHERE client_id LIKE 'p%'"
-        )]
+        asked = [
+            row[0]
+            for row in database.execute("SELECT client_id FROM questions WHERE client_id LIKE 'p%'")
+        ]
     votes_ok = sum(1 for kind, _i, c, _s in outcomes if kind == "vote" and c == "ok")
     asks_ok = {f"p{i}" for kind, i, c, _s in outcomes if kind == "ask" and c == "ok"}
     assert len(voters) == count == votes_ok  # each acknowledged vote once, no refused one
@@ -168,10 +173,10 @@ def test_a_lock_held_elsewhere_freezes_nothing_and_each_write_ends_once_or_busy(
         )
         assert again.status_code == 200
     wait_for(
-        lambda: requests.get(f"{url}/api/v1/events/{code}", timeout=5).json()["questions"][0][
-            "votes"
-        ]
-        == 40,
+        lambda: (
+            requests.get(f"{url}/api/v1/events/{code}", timeout=5).json()["questions"][0]["votes"]
+            == 40
+        ),
         what="all forty votes",
     )
 

@@ -58,9 +58,9 @@ def make_hall(folder: Path, variant: str):
     with app.app_context():
         if variant in ("blocking", "threadpool"):  # SQLite's own busy handler, no write turn
             app.extensions.pop(storage.GATE)
-            event.listen(db.engine, "connect", lambda dbapi, _r: dbapi.execute(
-                "PRAGMA busy_timeout=30000"
-            ))
+            event.listen(
+                db.engine, "connect", lambda dbapi, _r: dbapi.execute("PRAGMA busy_timeout=30000")
+            )
             db.engine.dispose()  # no connection opened before keeps the timeout of 0
         created, _key = domain.create_event(
             EventIn.model_validate(BENCH_EVENT | {"settings": {"pre_moderation": False}})
@@ -70,8 +70,10 @@ def make_hall(folder: Path, variant: str):
         for _ in range(PARTICIPANTS):
             participant, _token = domain.join(created, None, "bench")
             actors.append(Actor("participant", created.id, participant.id))
-        asks = (AskIn(issue_id=issue, text=f"Question {n}?", client_id=f"q{n}") for n in
-                range(QUESTIONS))
+        asks = (
+            AskIn(issue_id=issue, text=f"Question {n}?", client_id=f"q{n}")
+            for n in range(QUESTIONS)
+        )
         questions = [domain.ask(actors[n], ask).id for n, ask in enumerate(asks)]
         db.session.remove()
     return app, actors, questions
@@ -129,7 +131,7 @@ def measure(votes: int, rounds: int, folder: Path) -> dict:
     halls = {variant: make_hall(folder, variant) for variant in VARIANTS}
     runs: dict[str, list[dict]] = {variant: [] for variant in VARIANTS}
     for n in range(rounds):  # each round in another order: no variant always follows FULL's
-        for variant in VARIANTS[n % len(VARIANTS):] + VARIANTS[: n % len(VARIANTS)]:  # fsyncs
+        for variant in VARIANTS[n % len(VARIANTS) :] + VARIANTS[: n % len(VARIANTS)]:  # fsyncs
             runs[variant].append(run_round(halls[variant], variant, votes))
     results = {
         variant: {key: statistics.median(run[key] for run in done) for key in done[0]}
@@ -141,8 +143,13 @@ def measure(votes: int, rounds: int, folder: Path) -> dict:
         }
         for variant, base in RATIOS.items()
     }
-    return {"votes": votes, "rounds": rounds, "folder": str(folder), "results": results,
-            "ratios": ratios}
+    return {
+        "votes": votes,
+        "rounds": rounds,
+        "folder": str(folder),
+        "results": results,
+        "ratios": ratios,
+    }
 
 
 def table(report: dict) -> str:
@@ -162,8 +169,7 @@ def table(report: dict) -> str:
 
 
 CHILD = (
-    "from gevent import monkey; monkey.patch_all(); "
-    "from qa_app.bench.vote_path import main; main()"
+    "from gevent import monkey; monkey.patch_all(); from qa_app.bench.vote_path import main; main()"
 )
 
 

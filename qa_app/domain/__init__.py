@@ -1,7 +1,8 @@
 """Domain functions: one per user action; each validates, writes, commits, then publishes."""
 
 from .audit import actions
-from .bans import ban, unban
+from .bans import ban, banned, unban
+from .blocklist import get_blocklist, set_blocklist
 from .events import (
     create_event,
     export_rows,
@@ -19,6 +20,8 @@ from .seats import (
     rotate_moderator_key,
     rotate_seat,
 )
+from .similar import similar
+from .undo import undo
 from .views import snapshot, sync
 from .votes import vote
 
@@ -26,10 +29,12 @@ __all__ = [
     "actions",
     "ask",
     "ban",
+    "banned",
     "create_event",
     "create_seat",
     "editing",
     "export_rows",
+    "get_blocklist",
     "join",
     "list_seats",
     "merge",
@@ -37,11 +42,14 @@ __all__ = [
     "revoke_seat",
     "rotate_moderator_key",
     "rotate_seat",
+    "set_blocklist",
     "set_issue",
     "show",
+    "similar",
     "snapshot",
     "sync",
     "unban",
+    "undo",
     "update_settings",
     "vote",
 ]

@@ -16,10 +16,12 @@ from .. import revocation
 from ..auth import Actor, require_moderator
 from ..errors import Conflict
 from ..extensions import db
-from ..models import Participant, Question
+from ..models import Participant, Question, utcnow
 from ..schemas import BanIn
+from . import audit
 from .core import Change, change
-from .questions import _apply_status, _question_of
+from .questions import _apply_status, _question_of, changed_entry, state_of, undo_data
+from .views import asker_handle, utc_iso
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class BanResult:
     question_id: int
     banned: bool
     dismissed: list[int]
+    action_id: int
 
 
 def _asker_of(question: Question) -> Participant:
@@ -39,17 +42,20 @@ def _asker_of(question: Question) -> Participant:
     return db.session.get(Participant, question.participant_id, populate_existing=True)
 
 
-def _dismiss_pending(current: Change, participant_id: int) -> list[int]:
-    """Dismiss every pending question of a participant; return their ids."""
+def _dismiss_pending(current: Change, participant_id: int) -> list[dict]:
+    """Dismiss every pending question of a participant; return them as undo data has them."""
     pending = db.session.scalars(
         select(Question).where(
             Question.participant_id == participant_id, Question.status == "pending"
         )
     ).all()
+    changed = []
     for question in pending:
+        before = state_of(question)
         _apply_status(current, question, "dismissed")
         current.touch(question)
-    return [question.id for question in pending]
+        changed.append(changed_entry(question, before))
+    return changed
 
 
 def ban(actor: Actor, data: BanIn) -> BanResult:
@@ -57,15 +63,69 @@ def ban(actor: Actor, data: BanIn) -> BanResult:
     require_moderator(actor)
     with change(actor.event_id) as current:
         asker = _asker_of(_question_of(actor.event_id, data.question_id))
+        was_banned, banned_at = asker.banned, asker.banned_at
         asker.banned = True
-        dismissed = _dismiss_pending(current, asker.id)
+        asker.banned_at = banned_at or utcnow()
+        screen = current.event.on_screen_question_id
+        changed = _dismiss_pending(current, asker.id)
+        dismissed = [entry["id"] for entry in changed]
+        entry = audit.record(
+            current,
+            actor,
+            "ban",
+            data.question_id,
+            detail={"dismissed": dismissed},
+            undo=undo_data(
+                current,
+                changed,
+                screen,
+                was_banned=was_banned,
+                banned_at=banned_at.isoformat() if banned_at else None,
+            ),
+        )
     revocation.sweep()
-    return BanResult(data.question_id, True, dismissed)
+    return BanResult(data.question_id, True, dismissed, entry.id)
 
 
 def unban(actor: Actor, data: BanIn) -> BanResult:
     """Let the asker of a question ask and vote again (dismissed questions stay dismissed)."""
     require_moderator(actor)
-    with change(actor.event_id):
-        _asker_of(_question_of(actor.event_id, data.question_id)).banned = False
-    return BanResult(data.question_id, False, [])
+    with change(actor.event_id) as current:
+        asker = _asker_of(_question_of(actor.event_id, data.question_id))
+        asker.banned, asker.banned_at = False, None
+        entry = audit.record(current, actor, "unban", data.question_id)
+    return BanResult(data.question_id, False, [], entry.id)
+
+
+def banned(actor: Actor) -> list[dict]:
+    """The event's banned participants, newest ban first: each with its asker handle, a name
+    (the device's, or the one on its last question) and its last question, which names the
+    participant to `unban`."""
+    require_moderator(actor)
+    participants = db.session.scalars(
+        select(Participant)
+        .where(Participant.event_id == actor.event_id, Participant.banned.is_(True))
+        .order_by(Participant.banned_at.desc().nulls_last(), Participant.id.desc())
+    ).all()
+    if not participants:
+        return []
+    last: dict[int, Question] = {}
+    query = select(Question).where(
+        Question.event_id == actor.event_id,
+        Question.participant_id.in_([participant.id for participant in participants]),
+    )
+    for question in db.session.scalars(query.order_by(Question.id)):
+        last[question.participant_id] = question
+    rows = []
+    for participant in participants:
+        question = last.get(participant.id)
+        rows.append(
+            {
+                "asker": asker_handle(participant.id),
+                "name": participant.display_name or (question.author_name if question else None),
+                "question_id": question.id if question else None,
+                "text": question.text if question else None,
+                "banned_at": utc_iso(participant.banned_at),
+            }
+        )
+    return rows

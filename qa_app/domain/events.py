@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,8 +19,9 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Event, Issue, Participant, Question, Speaker
 from ..schemas import EventIn, SetIssueIn, SettingsIn, ShowIn
-from . import ratelimit
+from . import audit, ratelimit
 from .core import change
+from .questions import changed_entry, state_of, undo_data
 from .seats import FIRST_SEAT_NAME, open_seat
 from .views import utc_iso
 
@@ -70,9 +73,11 @@ def update_settings(actor: Actor, data: SettingsIn) -> Event:
     if not values:
         raise Invalid("Name at least one setting to change.")
     with change(actor.event_id) as current:
+        was = {name: getattr(current.event, name) for name in values}
         for name, value in values.items():
             setattr(current.event, name, value)
         current.touch_event()
+        audit.record(current, actor, "settings", detail={"changed": values, "was": was})
     return current.event
 
 
@@ -95,15 +100,26 @@ def set_issue(actor: Actor, data: SetIssueIn) -> Event:
         issue = db.session.get(Issue, data.issue_id)
         if issue is None or issue.event_id != actor.event_id:
             raise NotFound("This event has no such issue.")
+        was = current.event.current_issue_id
         current.event.current_issue_id = issue.id
         current.touch_event()
+        audit.record(current, actor, "set_issue", detail={"issue_id": issue.id, "was": was})
     return current.event
 
 
-def show(actor: Actor, data: ShowIn) -> Event:
+@dataclass(frozen=True)
+class Shown:
+    """The event after `show`, and the audit log entry of the change (for undo)."""
+
+    event: Event
+    action_id: int
+
+
+def show(actor: Actor, data: ShowIn) -> Shown:
     """Put a question on the screen (approving it if pending), or clear the screen."""
     require_moderator(actor)
     with change(actor.event_id) as current:
+        screen, approved = current.event.on_screen_question_id, []
         if data.question_id is not None:
             question = db.session.get(Question, data.question_id)
             if question is None or question.event_id != actor.event_id:
@@ -111,12 +127,22 @@ def show(actor: Actor, data: ShowIn) -> Event:
             if question.status in ("dismissed", "merged"):
                 raise Conflict(f"A {question.status} question cannot go on screen.")
             if question.status == "pending":
+                before = state_of(question)
                 question.status = "live"
                 question.was_public = True
                 current.touch(question)
+                approved.append(changed_entry(question, before))
         current.event.on_screen_question_id = data.question_id
         current.touch_event()
-    return current.event
+        entry = audit.record(
+            current,
+            actor,
+            "show",
+            data.question_id,
+            detail={"question_id": data.question_id, "was": screen, "approved": bool(approved)},
+            undo=undo_data(current, approved, screen),
+        )
+    return Shown(current.event, entry.id)
 
 
 def export_rows(actor: Actor) -> list[dict]:

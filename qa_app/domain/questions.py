@@ -1,6 +1,14 @@
-"""Domain functions on questions: ask, moderate, merge (votes are in votes.py)."""
+"""Domain functions on questions: ask, moderate, merge (votes are in votes.py).
+
+Every moderator action records itself in the audit log (audit.record) inside its own change,
+with what its inverse needs (undo.py): the questions it changed, each as it was before and as the
+action left it, and the screen before and after when it moved.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, func, insert, literal, select
 
@@ -9,8 +17,10 @@ from ..errors import Banned, Closed, Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Event, Issue, Participant, Question, Speaker, Vote, utcnow
 from ..schemas import AskIn, MergeIn, ModerateIn
-from . import ratelimit
+from . import audit, ratelimit
+from .blocklist import held_reason
 from .core import Change, change
+from .similar import suggestions
 
 
 def _question_of(event_id: int, question_id: int) -> Question:
@@ -57,9 +67,15 @@ def _check_ask(event: Event, participant: Participant, data: AskIn) -> None:
         raise Invalid("This event does not accept anonymous questions: give your name.")
     _issue_of(event.id, data.issue_id)
     if data.addressed_to is not None:
-        speaker = db.session.get(Speaker, data.addressed_to)
-        if speaker is None or speaker.event_id != event.id:
-            raise NotFound("This event has no such speaker.")
+        _speaker_of(event.id, data.addressed_to)
+
+
+def _speaker_of(event_id: int, speaker_id: int) -> Speaker:
+    """A speaker of this event, or NotFound."""
+    speaker = db.session.get(Speaker, speaker_id)
+    if speaker is None or speaker.event_id != event_id:
+        raise NotFound("This event has no such speaker.")
+    return speaker
 
 
 def ask(actor: Actor, data: AskIn) -> Question:
@@ -69,6 +85,7 @@ def ask(actor: Actor, data: AskIn) -> Question:
     if earlier is not None:
         return earlier
     ratelimit.check("ask", participant_id)
+    similar_to = suggestions(actor.event_id, data.text)  # read-only, before the write
     with change(actor.event_id) as current:
         earlier = _existing(participant_id, data.client_id)
         if earlier is not None:
@@ -76,7 +93,8 @@ def ask(actor: Actor, data: AskIn) -> Question:
         participant = db.session.get(Participant, participant_id, populate_existing=True)
         _check_ask(current.event, participant, data)
         ratelimit.hit("ask", participant_id)  # only a question that would be accepted counts
-        status = "pending" if current.event.pre_moderation else "live"
+        held = held_reason(current.event, data.text, data.author_name)
+        status = "pending" if current.event.pre_moderation or held else "live"
         question = Question(
             event_id=actor.event_id,
             issue_id=data.issue_id,
@@ -87,6 +105,8 @@ def ask(actor: Actor, data: AskIn) -> Question:
             status=status,
             was_public=status == "live",
             client_id=data.client_id,
+            similar_to=similar_to,
+            held_reason=held,
         )
         db.session.add(question)
         current.touch(question)
@@ -101,34 +121,143 @@ def _count_votes(question: Question) -> None:
 
 
 def _apply_status(current: Change, question: Question, status: str) -> None:
-    """Move a question to a new status, with what follows from it."""
+    """Move a question to a new status, with what follows from it: a question that is no longer
+    live (dismissed, answered, sent back to pending) leaves the screen."""
     question.status = status
     if status in ("live", "answered"):
         question.was_public = True
     question.answered_at = utcnow() if status == "answered" else None
-    if status == "dismissed" and current.event.on_screen_question_id == question.id:
+    if status != "live" and current.event.on_screen_question_id == question.id:
         current.event.on_screen_question_id = None
         current.touch_event()
 
 
-def moderate(actor: Actor, data: ModerateIn) -> Question:
-    """Approve, dismiss, mark answered, edit the text of, or move a question."""
+# -- what undo needs ------------------------------------------------------------------------------
+
+FIELDS = ("status", "text", "issue_id", "addressed_to", "merged_into")
+
+
+def fields_of(question: Question) -> dict:
+    """What a moderator action may change in a question, as the undo data keeps it."""
+    return {name: getattr(question, name) for name in FIELDS}
+
+
+def state_of(question: Question) -> dict:
+    """A question's fields before an action, with its answer time and whether it was public."""
+    answered_at = question.answered_at.isoformat() if question.answered_at else None
+    return fields_of(question) | {"answered_at": answered_at, "was_public": question.was_public}
+
+
+def restore_state(current: Change, question: Question, state: dict) -> None:
+    """Put a question back as state_of saw it (through _apply_status, so the screen follows).
+    A question the audience has seen stays `was_public`, so its phones hear it was taken back."""
+    if question.status != state["status"]:
+        _apply_status(current, question, state["status"])
+    question.text = state["text"]
+    question.issue_id = state["issue_id"]
+    question.addressed_to = state["addressed_to"]
+    question.merged_into = state["merged_into"]
+    answered_at = state["answered_at"]
+    question.answered_at = datetime.fromisoformat(answered_at) if answered_at else None
+    question.was_public = question.was_public or state["was_public"]
+    current.touch(question)
+
+
+def changed_entry(question: Question, before: dict) -> dict:
+    """One question of an action's undo data: as it was, and as the action left it."""
+    return {"id": question.id, "before": before, "after": fields_of(question)}
+
+
+def undo_data(current: Change, questions: list[dict], screen: int | None = None, **more) -> dict:
+    """An action's undo data: its version, the questions it changed and, when it moved the
+    screen, the screen before and after."""
+    moved = screen != current.event.on_screen_question_id
+    return {
+        "version": current.version,
+        "questions": questions,
+        "screen": {"before": screen, "after": current.event.on_screen_question_id}
+        if moved
+        else None,
+        **more,
+    }
+
+
+# -- moderate -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moderated:
+    """A moderated question, and the audit log entry of the change (for undo)."""
+
+    question: Question
+    action_id: int
+
+
+def _action_name(before: str, data: ModerateIn, question: Question, changed: dict) -> str:
+    """The audit log's name of a `moderate`: what a moderator would call it."""
+    if data.status is not None and (data.status != before or not changed):
+        if data.status == "live":
+            return "approve" if before == "pending" else "reopen"
+        return {"pending": "hold", "dismissed": "dismiss", "answered": "answered"}[data.status]
+    for field, name in (("text", "edit"), ("issue_id", "move"), ("addressed_to", "addressee")):
+        if field in changed:
+            return name
+    return "edit"
+
+
+def moderate(actor: Actor, data: ModerateIn) -> Moderated:
+    """Approve, dismiss, mark answered, reopen, edit, move or re-address a question."""
     require_moderator(actor)
     if data.status is None and data.text is None and data.issue_id is None:
-        raise Invalid("Give a new status, text or issue_id.")
+        if not data.readdressed:
+            raise Invalid("Give a new status, text, issue_id or addressed_to.")
     with change(actor.event_id) as current:
         question = _question_of(actor.event_id, data.question_id)
         if question.status == "merged":
             raise Conflict("This question was merged into another; moderate that one.")
+        before, screen = state_of(question), current.event.on_screen_question_id
         if data.text is not None:
             _check_text(current.event, data.text)
             question.text = data.text
         if data.issue_id is not None:
             question.issue_id = _issue_of(actor.event_id, data.issue_id).id
+        if data.readdressed:
+            if data.addressed_to is not None:
+                _speaker_of(actor.event_id, data.addressed_to)
+            question.addressed_to = data.addressed_to
         if data.status is not None and data.status != question.status:
             _apply_status(current, question, data.status)
         current.touch(question)
-    return question
+        after = fields_of(question)
+        changed = {k: after[k] for k in FIELDS if after[k] != before[k]}
+        entry = audit.record(
+            current,
+            actor,
+            _action_name(before["status"], data, question, changed),
+            question.id,
+            detail={"changed": changed, "was": {k: before[k] for k in changed}},
+            undo=undo_data(current, [changed_entry(question, before)], screen),
+        )
+    return Moderated(question, entry.id)
+
+
+# -- merge ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Merged:
+    """The target of a merge, the questions merged into it, and the audit log entry."""
+
+    question: Question
+    merged: list[int]
+    action_id: int
+
+
+def _voters(question_id: int) -> set[int]:
+    """Who votes for a question."""
+    return set(
+        db.session.scalars(select(Vote.participant_id).where(Vote.question_id == question_id))
+    )
 
 
 def _move_votes(source_id: int, target_id: int) -> None:
@@ -142,26 +271,71 @@ def _move_votes(source_id: int, target_id: int) -> None:
     )
 
 
-def merge(actor: Actor, data: MergeIn) -> Question:
-    """Merge a duplicate into another question; the target's voters become the union."""
+def _vote_rows(question_id: int) -> list[list]:
+    """A question's votes as [participant id, time] pairs (kept so an undo restores them)."""
+    rows = db.session.execute(
+        select(Vote.participant_id, Vote.created_at).where(Vote.question_id == question_id)
+    )
+    return [[participant_id, created.isoformat()] for participant_id, created in rows]
+
+
+def _merge_target(event_id: int, target_id: int) -> Question:
+    """The question to merge into: not merged, not dismissed."""
+    target = _question_of(event_id, target_id)
+    if target.status == "merged":
+        raise Conflict("The target was merged into another question; merge into that one.")
+    if target.status == "dismissed":
+        raise Conflict("The target is dismissed; reopen it before merging into it.")
+    return target
+
+
+def merge(actor: Actor, data: MergeIn) -> Merged:
+    """Merge duplicates into one question in one change: the target's voters become the union
+    (one vote per participant), the sources become `merged`, the screen follows."""
     require_moderator(actor)
-    if data.question_id == data.into:
+    sources = data.sources
+    if len(set(sources)) != len(sources):
+        raise Invalid("A question is named twice in question_ids.")
+    if data.into in sources:
         raise Invalid("A question cannot be merged into itself.")
     with change(actor.event_id) as current:
-        source = _question_of(actor.event_id, data.question_id)
-        target = _question_of(actor.event_id, data.into)
-        if "merged" in (source.status, target.status):
-            raise Conflict("One of these questions is already merged.")
-        _move_votes(source.id, target.id)
-        db.session.execute(delete(Vote).where(Vote.question_id == source.id))
-        source.status, source.merged_into = "merged", target.id
-        if target.status == "pending" and source.was_public:
+        target = _merge_target(actor.event_id, data.into)
+        questions = [_question_of(actor.event_id, question_id) for question_id in sources]
+        for question in questions:
+            if question.status == "merged":
+                raise Conflict(f"Question {question.id} is already merged into another.")
+        target_before, screen = state_of(target), current.event.on_screen_question_id
+        voters_before = _voters(target.id)
+        changed, votes = [], {}
+        for source in questions:
+            before = state_of(source)
+            votes[str(source.id)] = _vote_rows(source.id)
+            _move_votes(source.id, target.id)
+            db.session.execute(delete(Vote).where(Vote.question_id == source.id))
+            source.status, source.merged_into, source.vote_count = "merged", target.id, 0
+            current.touch(source)
+            changed.append(changed_entry(source, before))
+        if target.status == "pending" and any(source.was_public for source in questions):
             _apply_status(current, target, "live")
-        _count_votes(source)
         _count_votes(target)
-        if current.event.on_screen_question_id == source.id:
+        current.touch(target)
+        if current.event.on_screen_question_id in sources:
             current.event.on_screen_question_id = target.id
             current.touch_event()
-        current.touch(source)
-        current.touch(target)
-    return target
+        added = sorted(_voters(target.id) - voters_before)
+        entry = audit.record(
+            current,
+            actor,
+            "merge",
+            target.id,
+            detail={"into": target.id, "merged": sources},
+            undo=undo_data(
+                current,
+                [changed_entry(target, target_before), *changed],
+                screen,
+                into=target.id,
+                added=added,
+                votes=votes,
+            ),
+        )
+    return Merged(target, sources, entry.id)

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MESSAGES = {
     "ask": "You are asking too fast: wait a moment before the next question.",
     "vote": "You are voting too fast: wait a moment.",
+    "similar": "You are looking for similar questions too fast: wait a moment.",
     "join": "Too many devices joined from this address: wait a minute.",
     "login": "Too many failed log-ins from this address: wait a minute and try again.",
     "login_account": "Too many failed log-ins for this account: wait a while and try again.",

@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from .. import blocklist
 from ..auth import Actor
 from ..extensions import db
 from ..models import PUBLIC_STATUSES, Event, Issue, Question, Speaker, Vote
@@ -93,6 +94,14 @@ def moderator_view(question: Question) -> dict:
     }
 
 
+def blocklist_view(event: Event) -> dict:
+    """The `blocklist` object (moderators only): the event's phrases and built-in lists on."""
+    return {
+        "phrases": list(blocklist.split_phrases(event.blocklist)),
+        "builtin": list(blocklist.split_builtin(event.builtin_blocklists)),
+    }
+
+
 def removal_view(question: Question) -> dict:
     """What the audience gets for a question it saw once and may no longer see."""
     return {"id": question.id, "issue_id": question.issue_id, "rev": question.rev, "removed": True}
@@ -151,13 +160,16 @@ def questions_for(actor: Actor, since: int) -> list[dict]:
 def sync(actor: Actor, since: int = 0) -> dict:
     """The state actor may see, with every question changed after version since."""
     event = db.session.get(Event, actor.event_id, populate_existing=True)
-    return {
+    state = {
         "version": event.version,
         "event": event_view(event),
         "issues": [issue_view(issue) for issue in event.issues],
         "speakers": [speaker_view(speaker) for speaker in event.speakers],
         "questions": questions_for(actor, since),
     }
+    if actor.is_moderator:
+        state["blocklist"] = blocklist_view(event)
+    return state
 
 
 def snapshot(actor: Actor) -> dict:

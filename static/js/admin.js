@@ -1,5 +1,5 @@
 // The organiser's page: create events (programme text with preview, form, JSON), copy links,
-// add, rotate and revoke moderator seats, change settings.
+// add, rotate and revoke moderator seats, change settings, edit the blocklist.
 import { $, fill, h, t } from "./live.js";
 
 const csrf = $("#admin").dataset.csrf;
@@ -185,5 +185,19 @@ for (const form of document.querySelectorAll("[data-settings]")) {
     values.max_question_length = Number(form.max_question_length.value);
     const [ok, data] = await api("PATCH", `/api/v1/events/${code}/settings`, values);
     $(".msg", form).textContent = ok ? t("saved") : problem(data);
+  });
+}
+
+for (const form of document.querySelectorAll("[data-blocklist]")) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const code = form.closest("[data-code]").dataset.code;
+    const phrases = form.phrases.value.split("\n").map((s) => s.trim()).filter(Boolean);
+    const builtin = [...form.querySelectorAll("input[name=builtin]:checked")].map((i) => i.value);
+    const [ok, data] = await api("PUT", `/api/v1/events/${code}/blocklist`, { phrases, builtin });
+    if (ok) form.phrases.value = data.blocklist.phrases.join("\n");  // as stored: trimmed, once each
+    const msg = $(".msg", form);
+    msg.textContent = ok ? t("saved") : problem(data);
+    msg.classList.toggle("error", !ok);
   });
 }

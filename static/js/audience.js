@@ -9,6 +9,10 @@ const store = new Store(keys.store);
 const outbox = new Outbox(keys.outbox);
 const view = { issueId: null, followed: null, sort: localStorage.getItem(keys.sort) || "popular", banned: false };
 let link = null;
+// the "already asked" hint: ids of similar live questions for the text being typed
+const hint = { seq: 0, timer: null, ids: [] };
+const HINT_WORDS = 3;  // ask the server only once the text has this many words
+const HINT_DELAY_MS = 300;  // ... and the typing has paused this long
 
 // ---------------------------------------------------------------- joining
 
@@ -67,7 +71,7 @@ function showBanned() {
 
 // ---------------------------------------------------------------- what to show
 
-const isOpen = (q) => q.status === "live" || (q.mine && (q.status === "pending" || q.status === "dismissed"));
+const isOpen = (q) => q.status === "live" || (q.mine && ["pending", "dismissed", "merged"].includes(q.status));
 
 function sorted(questions) {
   const byAge = (a, b) => Date.parse(a.created_at) - Date.parse(b.created_at);
@@ -100,6 +104,7 @@ function render() {
   $("#empty").hidden = open.length > 0;
   $("#answered-section").hidden = answered.length === 0;
   renderOutbox();
+  renderHint();
 }
 
 function renderIssues() {
@@ -165,7 +170,7 @@ function updateCard(el, q) {
   const onScreen = store.event.on_screen_question_id === q.id;
   el.classList.toggle("mine", Boolean(q.mine || q.queued));
   el.classList.toggle("onscreen", onScreen);
-  el.classList.toggle("muted-card", q.status === "dismissed" || Boolean(q.queued));
+  el.classList.toggle("muted-card", q.status === "dismissed" || q.status === "merged" || Boolean(q.queued));
   $(".q-text", el).textContent = q.text;
   const speaker = q.addressed_to ? store.speaker(q.addressed_to) : null;
   const badges = [
@@ -174,6 +179,7 @@ function updateCard(el, q) {
     q.queued && h("span", { class: "badge wait" }, t("waiting_to_send")),
     q.status === "pending" && h("span", { class: "badge wait" }, t("awaiting_review")),
     q.status === "dismissed" && h("span", { class: "badge wait" }, t("dismissed_own")),
+    q.status === "merged" && mergedBadge(q),
   ];
   fill($(".q-meta", el), 
     h("span", { class: "author" }, q.author_name || t("anonymous")),
@@ -186,6 +192,13 @@ function updateCard(el, q) {
   button.disabled = !store.event.settings.voting_open || view.banned;
   button.setAttribute("aria-pressed", String(Boolean(q.voted)));
   $(".count", button).textContent = String(q.votes ?? 0);
+}
+
+/** An own question merged by the moderator: say into which one (when this phone knows it). */
+function mergedBadge(q) {
+  const target = store.questions.get(q.merged_into);
+  return h("span", { class: "badge merged" },
+    target ? t("merged_into", { text: target.text }) : t("merged_similar"));
 }
 
 // ---------------------------------------------------------------- actions
@@ -211,6 +224,7 @@ function ask(event) {
     ...(name ? { author_name: name } : {}), ...(to ? { addressed_to: Number(to) } : {}) };
   $("#ask-text").value = "";
   updateCounter();
+  hideHint();
   say(link.socket.connected ? "" : t("queued"));
   link.send("ask", payload);
 }
@@ -251,6 +265,44 @@ function updateCounter() {
   if (length) $("#ask").classList.add("open");
 }
 
+// ---------------------------------------------------------------- already asked?
+
+/** While the person types, look for questions already asked (debounced; never blocks sending). */
+function scheduleHint() {
+  clearTimeout(hint.timer);
+  const text = $("#ask-text").value.trim();
+  if (view.banned || text.split(/\s+/u).filter(Boolean).length < HINT_WORDS) {
+    hideHint();
+    return;
+  }
+  hint.timer = setTimeout(() => lookUp(text), HINT_DELAY_MS);
+}
+
+async function lookUp(text) {
+  if (!link) return;
+  const seq = ++hint.seq;
+  const ack = await link.call("similar", { text, ...(view.issueId ? { issue_id: view.issueId } : {}) }, 5000);
+  if (seq !== hint.seq || $("#ask-text").value.trim() !== text) return;  // the text changed since
+  if (!ack.ok) return hideHint();  // offline, too fast, ...: no hint, and nothing to say
+  for (const q of ack.questions) store.mergeRow(q);
+  hint.ids = ack.questions.map((q) => q.id);
+  store.changed();  // renders, hint included
+}
+
+function hideHint() {
+  hint.seq += 1;  // an answer still on its way is stale now
+  clearTimeout(hint.timer);
+  hint.ids = [];
+  renderHint();
+}
+
+function renderHint() {
+  const rows = hint.ids.map((id) => store.questions.get(id))
+    .filter((q) => q && (q.status === "live" || q.status === "answered"));
+  renderList($("#similar-list"), rows, { create: createCard, update: updateCard });
+  $("#similar").hidden = rows.length === 0;
+}
+
 // ---------------------------------------------------------------- offline shell
 
 /** Keep this page and its files in the service worker's cache, so a reload works offline. */
@@ -271,7 +323,7 @@ async function warmCacheOnce() {
 
 $("#ask").addEventListener("submit", ask);
 $("#ask").addEventListener("focusin", () => $("#ask").classList.add("open"));
-$("#ask-text").addEventListener("input", updateCounter);
+$("#ask-text").addEventListener("input", () => { updateCounter(); scheduleHint(); });
 $("#ask-text").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) ask(e);
 });

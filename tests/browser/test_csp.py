@@ -122,6 +122,7 @@ def test_organiser_pages(scene, server, new_context):
     page.locator("#password").fill("correct horse")
     page.locator("button[type=submit]").click()
     expect(page.locator(".event-row").first).to_be_visible()
+    page.wait_for_load_state()  # the page's module has run: its tabs answer clicks
     assert page.evaluate("document.contentType") == "text/html"
 
     page.get_by_role("tab", name="Fill in a form").click()

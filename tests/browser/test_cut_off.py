@@ -43,9 +43,7 @@ def test_a_banned_phone_says_so_in_its_language(events, new_context):
     assert token and token.startswith("p.")
 
 
-def test_a_moderator_whose_key_was_rotated_is_told_the_link_is_no_longer_valid(
-    events, new_context
-):
+def test_a_moderator_whose_key_was_rotated_is_told_the_link_is_no_longer_valid(events, new_context):
     event = events.create()
     api = Api(server=events.server, event=event)
     console = new_context(**LAPTOP).new_page()

@@ -18,7 +18,7 @@ FIXED = "How do clusters keep young engineers?"
 
 
 def test_whole_triage_without_the_mouse(events, new_context):
-    """j/k move, a approves, d dismisses, e edits, 2 moves, s shows, v switches view, x answers."""
+    """j/k move, a approves, d dismisses, e edits, 2 moves, s twice shows, v views, x answers."""
     event = events.create(settings={"pre_moderation": True})
     api = Api(events.server, event)
     issues = api.state()["issues"]
@@ -52,16 +52,22 @@ def test_whole_triage_without_the_mouse(events, new_context):
     page.keyboard.press("Enter")
     expect(selected).to_contain_text(FIXED)
     page.keyboard.press("2")
-    expect(page.locator("#toast")).to_have_text("Moved to issue 2")
-    expect(selected).to_contain_text("Issue 2")
+    expect(page.locator("#toast-text")).to_have_text("Moved to issue 2 · Undo (z)")
+    expect(page.locator("#queue li")).to_have_count(0)  # the view is the current issue, 1
+    page.keyboard.press("Shift+Digit2")
+    expect(selected).to_contain_text(FIXED)
+    page.keyboard.press("s")  # a pending question goes on screen at the second press
+    expect(page.locator("#toast-text")).to_have_text("Press again to show a pending question")
     page.keyboard.press("s")
     expect(page.locator("#onscreen")).to_have_text(FIXED)
 
+    page.keyboard.press("Shift+Digit0")  # all issues
     page.keyboard.press("v")
     expect(page.get_by_role("button", name=re.compile(r"^Live"))).to_have_attribute(
         "aria-pressed", "true"
     )
     expect(page.locator("#queue li")).to_have_count(2)
+    expect(page.locator("#queue li", has_text=FIXED)).to_contain_text("Issue 2")
     page.keyboard.press("k")
     expect(selected).to_contain_text(FIRST)
     page.keyboard.press("x")
