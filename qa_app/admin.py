@@ -138,9 +138,17 @@ def index():
     )
 
 
-# what the event log calls each action (the socket event's name, or the seat's change)
+# what the event log calls each action (the names the domain records; any other shows as is)
 ACTIONS = {
     "moderate": lazy_gettext("Changed a question"),
+    "approve": lazy_gettext("Approved"),
+    "reopen": lazy_gettext("Back to live"),
+    "hold": lazy_gettext("Sent back to pending"),
+    "dismiss": lazy_gettext("Dismissed"),
+    "answered": lazy_gettext("Marked answered"),
+    "edit": lazy_gettext("Edited"),
+    "move": lazy_gettext("Moved to another issue"),
+    "addressee": lazy_gettext("Changed the addressee"),
     "merge": lazy_gettext("Merged"),
     "show": lazy_gettext("On screen"),
     "ban": lazy_gettext("Banned the asker"),

@@ -214,11 +214,13 @@ def export(code: str, fmt: str) -> None:
             event = find_event(code)
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
-        rows = domain.export_rows(Actor("admin", event.id))
+        actor = Actor("admin", event.id)
+        rows = domain.export_rows(actor)
+        actions = domain.actions(actor) if fmt == "json" else []
     if fmt == "json":
         click.echo(
             json.dumps(
-                {"event": event.code, "title": event.title, "questions": rows},
+                {"event": event.code, "title": event.title, "questions": rows, "actions": actions},
                 ensure_ascii=False,
                 indent=2,
             )

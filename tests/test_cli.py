@@ -46,6 +46,7 @@ def test_create_event_json_then_export(tmp_path):
         "event": code,
         "title": "Best Innovation Cluster Management Practices",
         "questions": [],
+        "actions": [],
     }
     csv = qa_app(tmp_path, "export", code)
     assert csv.stdout.splitlines()[0].startswith("id,issue_position,issue,text,author_name")

@@ -132,7 +132,10 @@ def test_http_csv_export_escapes_formulas_and_json_is_unchanged(exported):
     with app.test_request_context():  # byte for byte what jsonify makes of the rows
         event = find_event(code)
         rows = domain.export_rows(moderator(event))
-        expected = jsonify({"event": event.code, "title": event.title, "questions": rows})
+        actions = domain.actions(moderator(event))
+        expected = jsonify(
+            {"event": event.code, "title": event.title, "questions": rows, "actions": actions}
+        )
         assert as_json.data == expected.data
 
 

@@ -51,7 +51,8 @@ def log_in(page, server) -> None:
 
 def approve(console, text: str) -> None:
     row = console.locator("#queue li", has_text=text)
-    row.click()
+    row.locator(".q-text").click()  # select the row (not one of its buttons), then the key
+    expect(row).to_have_attribute("aria-current", "true")
     console.keyboard.press("a")
 
 
@@ -87,7 +88,7 @@ def test_two_seats_work_side_by_side_and_one_is_revoked(scene, server, new_conte
     expect(two.locator("#queue li", has_text=FIRST)).to_be_visible()
     approve(one, FIRST)
     expect(two.locator("#queue li", has_text=FIRST)).to_have_count(0)
-    expect(two.locator('[data-view="live"] .n')).to_have_text("(1)")
+    expect(two.locator('[data-view="live"] .n')).to_have_text(re.compile(r"^\(?1\)?$"))
 
     # the organiser revokes Anna: her console loses access, the first keeps working
     card.locator("[data-seat]", has_text="Anna").get_by_role("button", name="Revoke").click()
@@ -95,12 +96,14 @@ def test_two_seats_work_side_by_side_and_one_is_revoked(scene, server, new_conte
     expect(two.locator("#mod-error")).to_have_text(LOST)
     expect(two.locator("#conn")).to_have_text("Offline")
     approve(one, SECOND)
-    expect(one.locator('[data-view="live"] .n')).to_have_text("(2)")
+    expect(one.locator('[data-view="live"] .n')).to_have_text(re.compile(r"^\(?2\)?$"))
     expect(one.locator("#conn")).to_have_text("Live")
 
     # the event log names who did what
     admin.goto(f"{server.url}/admin/events/{event['code']}/log?lang=en")
-    expect(admin.locator("tbody tr").first).to_contain_text("Revoked a moderator: Anna")
+    expect(admin.locator("tbody tr", has_text="Revoked a moderator: Anna")).to_contain_text(
+        "organiser"
+    )
 
 
 def test_the_organiser_opens_the_console_from_admin_without_a_key(scene, server, new_context):
