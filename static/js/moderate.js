@@ -285,17 +285,17 @@ function actionsFor(q, onScreen, dup) {
     ...panelists.map((s) => h("option", { value: s.id, selected: s.id === q.addressed_to }, s.name)));
   const screenLabel = onScreen ? t("hide") : (armed?.id === q.id ? t("press_again_short") : t("show"));
   return [
-    q.status !== "live" && q.status !== "answered" && act(t("approve"), approve, "a"),
-    q.status !== "dismissed" && act(t("dismiss"), dismiss, "d"),
-    q.status === "live" && act(t("mark_answered"), answered, "x"),
-    q.status === "answered" && act(t("reopen"), approve, "a"),
+    q.status !== "live" && q.status !== "answered" && act(t("approve"), approve, "a", "small quick"),
+    q.status !== "dismissed" && act(t("dismiss"), dismiss, "d", "small quick"),
+    q.status === "live" && act(t("mark_answered"), answered, "x", "small quick"),
+    q.status === "answered" && act(t("reopen"), approve, "a", "small quick"),
     act(t("edit"), edit, "e"),
-    q.status !== "dismissed" && act(screenLabel, toggleScreen, "s"),
+    q.status !== "dismissed" && act(screenLabel, toggleScreen, "s", "small quick"),
     dup && act(t("merge_into_n", { id: dup.id }), mergeIntoSuggestion, "Shift+M"),
     dup && act(t("not_duplicate"), notADuplicate, "n"),
     act(t("merge_into"), openMerge, "m"),
-    q.asker && act(t("ban_asker"), banAsker, "b", "small danger"),
     move, to,
+    q.asker && act(t("ban_asker"), banAsker, "b", "small danger"),
   ].filter(Boolean);
 }
 
