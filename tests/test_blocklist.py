@@ -238,9 +238,9 @@ def test_a_matching_question_is_held_even_without_pre_moderation(ctx):
     assert own[held.id]["status"] == "pending" and own[held.id]["mine"] is True
     assert "held_reason" not in own[held.id] and "blocklist" not in domain.sync(alice)
 
-    approved = domain.moderate(mod, ModerateIn(question_id=held.id, status="live"))
+    approved = domain.moderate(mod, ModerateIn(question_id=held.id, status="live")).question
     assert approved.status == "live"  # the moderator's decision stands
-    edited = domain.moderate(mod, ModerateIn(question_id=clean.id, text="spam spam"))
+    edited = domain.moderate(mod, ModerateIn(question_id=clean.id, text="spam spam")).question
     assert edited.status == "live"  # a moderator's own text is not checked
 
 
