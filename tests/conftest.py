@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -46,10 +48,11 @@ def service_unavailable(what: str, why: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A fresh PostgreSQL database for this test session, migrated once."""
-    name = f"qa_test_{uuid.uuid4().hex[:10]}"
+@contextmanager
+def new_postgres_database(prefix: str = "qa_test") -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database, dropped afterwards (skipped without the
+    server, except in CI)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -57,15 +60,23 @@ def postgres_url():
     except sa.exc.OperationalError as exc:
         admin.dispose()
         service_unavailable("PostgreSQL", str(exc).splitlines()[0])
-    url = f"{PG_SERVER}/{name}"
-    migrator = create_app(test_config(url))
-    storage.upgrade(migrator)
-    with migrator.app_context():
-        db.engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, migrated once."""
+    with new_postgres_database() as url:
+        migrator = create_app(test_config(url))
+        storage.upgrade(migrator)
+        with migrator.app_context():
+            db.engine.dispose()
+        yield url
 
 
 def test_config(url: str, **extra) -> dict:

@@ -3,8 +3,6 @@ loses no row (SQLite's foreign keys stay on while `events` changes) and downgrad
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade as alembic_downgrade
@@ -16,7 +14,7 @@ from qa_app.extensions import db
 from qa_app.models import Event, ModeratorSeat
 from qa_app.storage import MIGRATIONS
 from tests import conftest
-from tests.conftest import PG_SERVER, service_unavailable
+from tests.conftest import new_postgres_database
 
 OLD_KEY = "mk.an-old-key-from-before-seats"
 TABLES = ("events", "issues", "participants", "questions", "votes")
@@ -28,18 +26,8 @@ def empty_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    name = f"qa_mig_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        service_unavailable("PostgreSQL", str(exc).splitlines()[0])
-    yield f"{PG_SERVER}/{name}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with new_postgres_database("qa_mig") as url:
+        yield url
 
 
 def count(table: str) -> int:
