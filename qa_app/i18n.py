@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import NamedTuple
 
 from flask import Flask, Response, g, request
-from flask_babel import Babel, lazy_gettext
+from flask_babel import Babel, get_locale, get_translations, lazy_gettext
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,29 @@ def compile_catalogs(folder: Path = TRANSLATIONS) -> None:
             log.warning("could not compile %s", po)
 
 
-# The strings the ES modules show, by key; rendered into each page (no extra request).
+class Plural(NamedTuple):
+    """A counted string for the pages' scripts: English singular and plural (with `%(n)s` where
+    the number goes); the page gets every form of its language and live.js's `tn` picks one."""
+
+    singular: str
+    plural: str
+
+
+def plural_forms(entry: Plural) -> dict[str, str]:
+    """Each form of entry in the current language, by the CLDR category that JavaScript's
+    `Intl.PluralRules.select` names ("one", "few", "many", "other", ...)."""
+    locale, translations = get_locale(), get_translations()
+    samples: dict[str, int] = {}
+    for n in range(200):  # the first number of each category picks its form from the catalogue
+        samples.setdefault(locale.plural_form(n), n)
+    return {
+        category: translations.ngettext(entry.singular, entry.plural, n)
+        for category, n in samples.items()
+    }
+
+
+# The strings the ES modules show, by key; rendered into each page (no extra request). A Plural
+# becomes {category: form}.
 JS_STRINGS = {
     "live": lazy_gettext("Live"),
     "reconnecting": lazy_gettext("Reconnecting…"),
@@ -80,7 +103,7 @@ JS_STRINGS = {
     "current": lazy_gettext("Now"),
     "vote": lazy_gettext("Upvote"),
     "unvote": lazy_gettext("Remove your vote"),
-    "votes": lazy_gettext("votes"),
+    "votes": Plural("vote", "votes"),
     "sent": lazy_gettext("Your question was sent."),
     "sent_review": lazy_gettext("Your question was sent; it will appear after review."),
     "queued": lazy_gettext(
@@ -209,7 +232,10 @@ JS_STRINGS = {
 
 def js_strings() -> dict:
     """The JS strings in the current language."""
-    return {key: str(value) for key, value in JS_STRINGS.items()}
+    return {
+        key: plural_forms(value) if isinstance(value, Plural) else str(value)
+        for key, value in JS_STRINGS.items()
+    }
 
 
 def init_app(app: Flask) -> None:

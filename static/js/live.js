@@ -6,10 +6,22 @@ import { io } from "/static/vendor/socket.io.esm.min.js";
 
 const STRINGS = JSON.parse(document.getElementById("strings")?.textContent || "{}");
 
+const PLURAL = new Intl.PluralRules(document.documentElement.lang || "en");
+
 /** The translated string for key, with %(name)s placeholders filled from vars. */
 export function t(key, vars = {}) {
   const text = STRINGS[key] ?? key;
+  if (typeof text === "object") return tn(key, Number(vars.n ?? 0), vars);
   return text.replace(/%\((\w+)\)s/g, (_, name) => String(vars[name] ?? ""));
+}
+
+/** The form of a counted string (i18n.Plural) that the page's language uses for n, filled with
+ * n as %(n)s and with vars. */
+export function tn(key, n, vars = {}) {
+  const forms = STRINGS[key];
+  if (!forms || typeof forms !== "object") return t(key, { n, ...vars });
+  const text = forms[PLURAL.select(n)] ?? forms.other ?? Object.values(forms).at(-1);
+  return text.replace(/%\((\w+)\)s/g, (_, name) => String({ n, ...vars }[name] ?? ""));
 }
 
 // ---------------------------------------------------------------- DOM helpers

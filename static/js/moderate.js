@@ -1,6 +1,6 @@
 // The moderator's console: triage with the keyboard, merge, ban, undo, set the current issue,
 // drive the screen and the event's switches.
-import { $, fill, Store, ago, connect, errorMessage, h, renderList, showState, t } from "./live.js";
+import { $, fill, Store, ago, connect, errorMessage, h, renderList, showState, t, tn } from "./live.js";
 import { initTeam } from "./team.js";
 
 const app = $("#app");
@@ -239,7 +239,7 @@ function updateRow(el, q) {
   el.classList.toggle("marked", marked.has(q.id));
   el.setAttribute("aria-current", selected ? "true" : "false");
   $(".mark", el).checked = marked.has(q.id);
-  fill($(".votes", el), String(q.votes), h("small", {}, t("votes")));
+  fill($(".votes", el), String(q.votes), h("small", {}, tn("votes", q.votes)));
   fill($(".q-meta", el),
     h("span", { class: "author" }, q.author_name || t("anonymous")),
     speaker ? h("span", { class: "to" }, "→ " + speaker.name) : null,

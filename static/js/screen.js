@@ -1,5 +1,5 @@
 // The screen, for a projector: the current issue, the question on screen, the top questions.
-import { $, fill, Store, connect, h, renderList, showState, t } from "./live.js";
+import { $, fill, Store, connect, h, renderList, showState, t, tn } from "./live.js";
 
 const code = $("#app").dataset.code;
 const store = new Store();
@@ -20,7 +20,7 @@ function render() {
     create: () => h("li", {}, h("span", { class: "n" }), h("span", { class: "text" })),
     update: (el, q) => {
       el.classList.toggle("onscreen", q.id === store.event.on_screen_question_id);
-      fill($(".n", el), String(q.votes), h("small", {}, t("votes")));
+      fill($(".n", el), String(q.votes), h("small", {}, tn("votes", q.votes)));
       $(".text", el).textContent = q.text;
     },
   });
