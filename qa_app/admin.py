@@ -157,6 +157,8 @@ ACTIONS = {
     "settings": lazy_gettext("Changed the settings"),
     "set_issue": lazy_gettext("Changed the current issue"),
     "set_blocklist": lazy_gettext("Changed the blocklist"),
+    "screen_mode": lazy_gettext("Switched the join slide"),
+    "clock": lazy_gettext("Changed the clock"),
     "seat_create": lazy_gettext("Added a moderator"),
     "seat_rotate": lazy_gettext("Gave a moderator a new link"),
     "seat_revoke": lazy_gettext("Revoked a moderator"),

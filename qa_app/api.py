@@ -24,7 +24,7 @@ from .auth import (
     require_moderator,
 )
 from .domain.seats import seat_view
-from .domain.views import moderator_view, view_for
+from .domain.views import event_view, moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from .extensions import csrf, db
 from .links import event_links
@@ -35,6 +35,7 @@ from .schemas import (
     AskIn,
     BanIn,
     BlocklistIn,
+    ClockIn,
     EventIn,
     JoinIn,
     LogIn,
@@ -43,6 +44,7 @@ from .schemas import (
     MergeMany,
     ModerateChange,
     ModerateIn,
+    ScreenModeIn,
     SeatIn,
     SetIssueIn,
     SettingsIn,
@@ -366,6 +368,22 @@ def settings(code: str):
     actor = actor_of(find_event(code))
     event = domain.update_settings(actor, parse(SettingsIn, json_body()))
     return jsonify({"settings": event.settings})
+
+
+@route("PUT", "/events/<code>/screen-mode", "moderator", body=ScreenModeIn)
+def screen_mode(code: str):
+    """Switch the screens between the questions and the join slide (as `screen_mode`)."""
+    actor = actor_of(find_event(code))
+    event = domain.set_screen_mode(actor, parse(ScreenModeIn, json_body()))
+    return jsonify({"event": event_view(event)})
+
+
+@route("PATCH", "/events/<code>/clock", "moderator", body=ClockIn)
+def clock(code: str):
+    """Switch the issue clock on or off; give the current issue more or less time (as `clock`)."""
+    actor = actor_of(find_event(code))
+    event = domain.set_clock(actor, parse(ClockIn, json_body()))
+    return jsonify({"event": event_view(event)})
 
 
 @route("GET", "/events/<code>/blocklist", "moderator")

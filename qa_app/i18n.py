@@ -151,7 +151,9 @@ JS_STRINGS = {
     "none_here": lazy_gettext("No questions here."),
     "moved": lazy_gettext("Moved to issue %(n)s"),
     "top_questions": lazy_gettext("Top questions"),
-    "ask_to_see": lazy_gettext("Ask your questions at"),
+    "time_left": lazy_gettext("Time left for this issue"),
+    "time_up": lazy_gettext("Time is up"),
+    "clock_left": lazy_gettext("%(time)s left"),
     "copied": lazy_gettext("Copied"),
     "saved": lazy_gettext("Saved"),
     "created": lazy_gettext(

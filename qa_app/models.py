@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,6 +24,7 @@ from .extensions import db
 STATUSES = ("pending", "live", "answered", "dismissed", "merged")
 PUBLIC_STATUSES = ("live", "answered")
 ROLES = ("moderator", "panelist")
+SCREEN_MODES = ("questions", "join")
 
 
 def utcnow() -> datetime:
@@ -80,6 +82,10 @@ class Event(db.Model):
     )
     blocklist: Mapped[str] = mapped_column(Text, default="", server_default="")
     builtin_blocklists: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    screen_mode: Mapped[str] = mapped_column(
+        String(16), default="questions", server_default="questions"
+    )
+    clock_on: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer, default=0)
     rev: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -111,6 +117,8 @@ class Issue(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
+    # the moderator's adjustment of this issue's share of the programme (the clock), in minutes
+    extra_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     event: Mapped[Event] = relationship(back_populates="issues", foreign_keys=[event_id])
 
 

@@ -194,6 +194,24 @@ class SetIssueIn(Payload):
     issue_id: Id
 
 
+class ScreenModeIn(Payload):
+    """The `screen_mode` event and PUT /events/<code>/screen-mode: what the projector shows."""
+
+    mode: Literal["questions", "join"]
+
+
+# Minutes the moderator adds to (or takes from) the current issue's time in one step.
+ClockStep = Annotated[int, Field(ge=-120, le=120)]
+
+
+class ClockIn(Payload):
+    """The `clock` event and PATCH /events/<code>/clock: switch the issue clock on or off, and/or
+    give the current issue more (or less) time, in minutes."""
+
+    on: bool | None = None
+    add_minutes: ClockStep | None = None
+
+
 class BanIn(Payload):
     """The `ban` and `unban` events and PUT/DELETE /questions/<id>/ban: the asker of a question."""
 

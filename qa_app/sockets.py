@@ -21,11 +21,13 @@ from .schemas import (
     AskIn,
     BanIn,
     BlocklistIn,
+    ClockIn,
     EditingIn,
     Empty,
     LogIn,
     MergeIn,
     ModerateIn,
+    ScreenModeIn,
     SetIssueIn,
     SettingsIn,
     ShowIn,
@@ -207,6 +209,18 @@ def on_settings(actor: Actor, payload: object) -> dict:
 
 
 @acked
+def on_screen_mode(actor: Actor, payload: object) -> dict:
+    """`screen_mode`: switch the screens between the questions and the join slide."""
+    return {"event": event_view(domain.set_screen_mode(actor, parse(ScreenModeIn, payload)))}
+
+
+@acked
+def on_clock(actor: Actor, payload: object) -> dict:
+    """`clock`: switch the issue clock on or off, give the current issue more or less time."""
+    return {"event": event_view(domain.set_clock(actor, parse(ClockIn, payload)))}
+
+
+@acked
 def on_undo(actor: Actor, payload: object) -> dict:
     """`undo`: take back a moderator action of the last few seconds."""
     return asdict(domain.undo(actor, parse(UndoIn, payload)))
@@ -297,6 +311,8 @@ HANDLERS = {
     "ban": on_ban,
     "unban": on_unban,
     "settings": on_settings,
+    "screen_mode": on_screen_mode,
+    "clock": on_clock,
     "undo": on_undo,
     "bans": on_bans,
     "editing": on_editing,

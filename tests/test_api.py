@@ -122,6 +122,8 @@ ROUTES = [
         {"pre_moderation": True},
         MODERATOR_ONLY,
     ),
+    ("screen_mode", "PUT", "/api/v1/events/{code}/screen-mode", {"mode": "join"}, MODERATOR_ONLY),
+    ("clock", "PATCH", "/api/v1/events/{code}/clock", {"on": True}, MODERATOR_ONLY),
     (
         "rotate",
         "POST",
@@ -274,6 +276,13 @@ BAD_BODIES = [
     ("merge: into a string", "POST", "/api/v1/questions/{q2}/merge", {"into": "x"}),
     ("show: missing field", "PUT", "/api/v1/events/{code}/screen", {}),
     ("set_issue: negative", "PUT", "/api/v1/events/{code}/current-issue", {"issue_id": -1}),
+    ("screen_mode: unknown", "PUT", "/api/v1/events/{code}/screen-mode", {"mode": "slides"}),
+    ("screen_mode: missing", "PUT", "/api/v1/events/{code}/screen-mode", {}),
+    ("clock: nothing", "PATCH", "/api/v1/events/{code}/clock", {}),
+    ("clock: zero step", "PATCH", "/api/v1/events/{code}/clock", {"add_minutes": 0}),
+    ("clock: huge step", "PATCH", "/api/v1/events/{code}/clock", {"add_minutes": 500}),
+    ("clock: text", "PATCH", "/api/v1/events/{code}/clock", {"add_minutes": "5"}),
+    ("clock: on as text", "PATCH", "/api/v1/events/{code}/clock", {"on": "yes"}),
     (
         "settings: limit too small",
         "PATCH",

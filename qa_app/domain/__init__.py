@@ -12,6 +12,7 @@ from .events import (
     update_settings,
 )
 from .questions import ask, merge, moderate
+from .screen import set_clock, set_screen_mode
 from .seats import (
     create_seat,
     editing,
@@ -43,7 +44,9 @@ __all__ = [
     "rotate_moderator_key",
     "rotate_seat",
     "set_blocklist",
+    "set_clock",
     "set_issue",
+    "set_screen_mode",
     "show",
     "similar",
     "snapshot",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -39,7 +39,40 @@ def event_view(event: Event) -> dict:
         "settings": event.settings,
         "current_issue_id": event.current_issue_id,
         "on_screen_question_id": event.on_screen_question_id,
+        "screen_mode": event.screen_mode,
+        "clock": clock_view(event),
         "rev": event.rev,
+    }
+
+
+def issue_slot(event: Event, issue: Issue) -> tuple[datetime, datetime] | None:
+    """When an issue starts and ends by the programme: its start and end times split evenly
+    over the issues, each share lengthened (or shortened) by the moderator's `extra_minutes`,
+    which moves the issues after it too. None without both times (or with no time between)."""
+    if not (event.starts_at and event.ends_at and event.ends_at > event.starts_at):
+        return None
+    issues = list(event.issues)
+    if issue not in issues:
+        return None
+    share = (event.ends_at - event.starts_at) / len(issues)
+    start = event.starts_at
+    for before in issues[: issues.index(issue)]:
+        start += share + timedelta(minutes=before.extra_minutes)
+    return start, start + share + timedelta(minutes=issue.extra_minutes)
+
+
+def clock_view(event: Event) -> dict:
+    """The `clock` of the event object: whether it is on, whether the programme allows one, and
+    the current issue's slot in the venue's local time (as the programme's times)."""
+    current = next((i for i in event.issues if i.id == event.current_issue_id), None)
+    slot = issue_slot(event, current) if current is not None else None
+    return {
+        "on": event.clock_on,
+        "available": slot is not None,
+        "issue_id": current.id if slot else None,
+        "starts_at": iso(slot[0].replace(microsecond=0)) if slot else None,
+        "ends_at": iso(slot[1].replace(microsecond=0)) if slot else None,
+        "extra_minutes": current.extra_minutes if slot else 0,
     }
 
 

@@ -1,6 +1,7 @@
 // The moderator's console: triage with the keyboard, merge, ban, undo, set the current issue,
 // drive the screen and the event's switches.
 import { $, fill, Store, ago, connect, errorMessage, h, renderList, showState, t, tn } from "./live.js";
+import { initScreenControls } from "./screen-controls.js";
 import { initTeam } from "./team.js";
 
 const app = $("#app");
@@ -61,6 +62,7 @@ async function start() {
   link.socket.on("snapshot", keepBlocklist);
   link.socket.on("update", keepBlocklist);  // another moderator or /admin changed it
   team = initTeam({ link, store, el: $("#team") });
+  initScreenControls({ link, store, fail: (error) => toast(errorMessage(error), 4000, false, true) });
 }
 
 function fail(message) {

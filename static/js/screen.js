@@ -1,36 +1,53 @@
-// The screen, for a projector: the current issue, the question on screen, the top questions.
+// The screen, for a projector: the current issue, the question on screen, the top questions, the
+// join card (or, switched on from the console, the full-screen join slide) and the issue clock.
+// Sizes are for a 20 m hall (README, "The projector"): the question is set at the back-row size
+// and only shrinks when it cannot fit the column at that size; the top list shows as many
+// questions as fit whole at the middle-of-the-hall size.
 import { $, fill, Store, connect, h, renderList, showState, t, tn } from "./live.js";
+import { formatLeft, msLeft } from "./clock.js";
 
-const code = $("#app").dataset.code;
+const app = $("#app");
+const code = app.dataset.code;
 const store = new Store();
 const TOP = 5;
+const BACK_ROW_VH = 10.6;     // the question's font size: capitals ≥ 80 px at 1080 px (README)
+const SMALLEST_VH = 2.5;      // a question too long for the column shrinks down to this
+const ANSWERED_MS = 6000;     // an answered question stays this long, marked, as it leaves
 let shownKey = null;
+let onScreenId = null;        // the question the event put on screen last
+let leaving = null;           // {question, until}: the answered question on its way out
 
 function render() {
   if (!store.event) return;
+  app.classList.toggle("mode-join", store.event.screen_mode === "join");
+  app.classList.toggle("mode-questions", store.event.screen_mode !== "join");
   const issue = store.issue(store.event.current_issue_id);
   fill($("#issue"), issue ? h("span", { class: "label" }, t("issue_n", { n: issue.position + 1 })) : "",
     issue ? issue.title : "");
-  renderStage(issue);
-  const top = [...store.questions.values()]
-    .filter((q) => q.status === "live" && q.issue_id === issue?.id)
-    .sort((a, b) => b.votes - a.votes || Date.parse(a.created_at) - Date.parse(b.created_at))
-    .slice(0, TOP);
-  renderList($("#top"), top, {
-    create: () => h("li", {}, h("span", { class: "n" }), h("span", { class: "text" })),
-    update: (el, q) => {
-      el.classList.toggle("onscreen", q.id === store.event.on_screen_question_id);
-      fill($(".n", el), String(q.votes), h("small", {}, tn("votes", q.votes)));
-      $(".text", el).textContent = q.text;
-    },
-  });
-  $("#top-empty").hidden = top.length > 0;
+  noteAnswered();
+  renderStage();
+  renderTop(issue);
+  renderClock();
 }
 
-/** The question on screen in large type (or the issue when there is none), fitted to its box. */
-function renderStage(issue) {
-  const q = store.questions.get(store.event.on_screen_question_id);
-  const key = q ? `${q.id}:${q.rev}` : `issue:${issue?.id}`;
+/** When the question on screen leaves it because it was answered, keep it for a few seconds
+ * with an "Answered" mark (docs/protocol.md: answering takes it off screen). */
+function noteAnswered() {
+  const now = store.event.on_screen_question_id;
+  if (now === onScreenId) return;
+  const was = store.questions.get(onScreenId);
+  onScreenId = now;
+  leaving = null;
+  if (now === null && was?.status === "answered") {
+    leaving = { question: was, until: Date.now() + ANSWERED_MS };
+    setTimeout(() => { leaving = null; render(); }, ANSWERED_MS + 20);
+  }
+}
+
+/** The question on screen in large type; none: the stage gives its room to the top list. */
+function renderStage() {
+  const q = leaving?.question ?? store.questions.get(store.event.on_screen_question_id);
+  const key = q ? `${q.id}:${q.rev}:${leaving ? "answered" : ""}` : "idle";
   if (key === shownKey) return;
   const first = shownKey === null;
   shownKey = key;
@@ -38,12 +55,14 @@ function renderStage(issue) {
   const quote = $("#quote");
   const apply = () => {
     stage.classList.toggle("idle", !q);
-    if (q) quote.textContent = q.text;
-    else fill(quote, h("span", { class: "hint" }, t("ask_to_see")), h("br"), h("strong", {}, $("#app").dataset.join));
+    stage.classList.toggle("answered", Boolean(leaving));
+    $("#answered-mark").hidden = !leaving;
+    quote.textContent = q ? q.text : "";
     const speaker = q?.addressed_to ? store.speaker(q.addressed_to) : null;
     fill($("#by"), ...(q ? [h("span", {}, "— " + (q.author_name || t("anonymous"))),
       speaker ? h("span", { class: "to" }, t("to", { name: speaker.name })) : null].filter(Boolean) : []));
-    fit(quote, stage);
+    fitStage();
+    fitTop();
     quote.style.opacity = 1;
   };
   if (first) return apply();
@@ -51,17 +70,68 @@ function renderStage(issue) {
   setTimeout(apply, 350);
 }
 
-/** The largest font size (in vh) at which text fits its stage without overflowing. */
-function fit(quote, stage) {
-  const room = stage.clientHeight - $("#by").offsetHeight - parseFloat(getComputedStyle(stage).paddingTop) * 2 - 24;
-  let size = 8;
+function renderTop(issue) {
+  const top = [...store.questions.values()]
+    .filter((q) => q.status === "live" && q.issue_id === issue?.id && q.id !== store.event.on_screen_question_id)
+    .sort((a, b) => b.votes - a.votes || Date.parse(a.created_at) - Date.parse(b.created_at))
+    .slice(0, TOP);
+  renderList($("#top"), top, {
+    create: () => h("li", {}, h("span", { class: "n" }), h("span", { class: "text" })),
+    update: (el, q) => {
+      fill($(".n", el), String(q.votes), h("small", {}, tn("votes", q.votes)));
+      $(".text", el).textContent = q.text;
+    },
+  });
+  $("#top-empty").hidden = top.length > 0;
+  fitTop();
+}
+
+/** The back-row size, unless the question cannot fit the column even with no top list. */
+function fitStage() {
+  const stage = $("#stage");
+  const quote = $("#quote");
+  const column = $(".main-col");
+  const gap = parseFloat(getComputedStyle(column).rowGap) || 0;
+  stage.style.maxHeight = `${column.clientHeight - $(".screen-head").offsetHeight - gap}px`;
+  let size = BACK_ROW_VH;
   quote.style.fontSize = `${size}vh`;
-  while (size > 2 && (quote.scrollHeight > room || quote.scrollWidth > quote.clientWidth)) {
-    size -= 0.25;
+  if (stage.classList.contains("idle")) return;
+  while (size > SMALLEST_VH && (stage.scrollHeight > stage.clientHeight + 1 || quote.scrollWidth > quote.clientWidth + 1)) {
+    size -= 0.2;
     quote.style.fontSize = `${size}vh`;
   }
 }
 
+/** Show as many of the top questions as fit whole below the stage (fewer rather than cut). */
+function fitTop() {
+  const box = $("#top-box");
+  const items = [...$("#top").children];
+  box.hidden = false;
+  for (const li of items) li.hidden = false;
+  let n = items.length;
+  while (n > 0 && box.scrollHeight > box.clientHeight + 1) items[--n].hidden = true;
+  box.hidden = items.length > 0 && n === 0;
+}
+
+// ---------------------------------------------------------------- the clock
+
+/** The time left for the current issue: the server sets its end (event.clock), the screen counts
+ * down to it on its own clock, which shows the venue's time as the programme does. */
+function renderClock() {
+  const clock = store.event.clock;
+  const box = $("#clock");
+  box.hidden = !(clock?.on && clock.available) || store.event.screen_mode === "join";
+  if (box.hidden) return;
+  const left = msLeft(clock);
+  const time = $("#clock-time");
+  time.textContent = formatLeft(left);
+  time.setAttribute("datetime", `PT${Math.ceil(left / 1000)}S`);
+  box.classList.toggle("over", left === 0);
+  box.classList.toggle("soon", left > 0 && left <= 120000);
+  $("#clock-label").textContent = left === 0 ? t("time_up") : t("time_left");
+}
+
 store.addEventListener("change", render);
 window.addEventListener("resize", () => { shownKey = null; render(); });
+setInterval(() => { if (store.event) renderClock(); }, 1000);
 connect({ code, token: null, store, onState: (state) => showState($("#conn"), state) });

@@ -1,0 +1,274 @@
+"""The projector at 1920x1080, read from the back row of a 20 m hall: the measured letter heights
+of the question on screen, the top questions and the join code, the QR code's size, the join link
+kept whole, the join slide switched from the console, the answered state and the issue clock.
+
+The rule (README, "The projector"): 1 inch of letter height per 10 feet of distance; a 4 m wide
+image for 1920 px is 2.08 mm a pixel, so the back row (20 m) needs capitals of 80 px, the middle
+of the hall (10 m) 40 px; a QR code scans from about 10 times its side. The sizes measured are
+written to test-artifacts/projector.json."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import EVENT, LAPTOP, PROJECTOR, ROOT, Api, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+HEIGHT = PROJECTOR["viewport"]["height"]
+MM_PER_PX = 4000 / 1920
+BACK_ROW_PX = 80  # 20 m = 65.6 ft -> 6.56 in = 167 mm -> 80 px
+MIDDLE_PX = 40  # 10 m -> 83 mm -> 40 px
+ON_SCREEN = "Which clusters are ready to go international this year?"
+TOP = [
+    "How do we keep engineers from moving to the capital?",
+    "What should the state stop doing first?",
+    "Which region has the best cluster manager?",
+]
+LONG_RU = (
+    "Как региональным кластерам удержать квалифицированных инженеров и молодых исследователей, "
+    "если зарплаты в столице в полтора-два раза выше, а жильё и инфраструктура в регионах "
+    "развиваются медленнее, и какие меры поддержки, по мнению панели, реально работают?"
+)  # just under the default limit of 300 characters
+FIGURES: dict = {}
+
+# The height of a capital H in the element's own font, by the canvas's text metrics.
+CAP = """(el) => {
+  const style = getComputedStyle(el);
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const box = el.getBoundingClientRect();
+  return { cap: ctx.measureText("H").actualBoundingBoxAscent, font: parseFloat(style.fontSize),
+           top: box.top, bottom: box.bottom, width: box.width, height: box.height };
+}"""
+
+
+def measure(locator) -> dict:
+    """Cap height and font size (px) and box of an element's text."""
+    return {k: round(v, 1) for k, v in locator.evaluate(CAP).items()}
+
+
+def record(name: str, figures: dict) -> None:
+    """Add figures to test-artifacts/projector.json."""
+    FIGURES[name] = figures
+    path = ROOT / "test-artifacts" / "projector.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(FIGURES, indent=2, ensure_ascii=False) + "\n")
+
+
+def fits(page) -> bool:
+    """Nothing on the screen overflows it or its stage."""
+    return page.evaluate(
+        """() => {
+          const s = document.querySelector("#stage");
+          const card = document.querySelector("#join-card").getBoundingClientRect();
+          const inside = [...document.querySelectorAll("#join-card *")].every((el) => {
+            const box = el.getBoundingClientRect();
+            return box.width === 0 || (box.right <= Math.min(card.right, innerWidth) + 1
+              && box.bottom <= Math.min(card.bottom, innerHeight) + 1);
+          });
+          return inside && document.documentElement.scrollHeight <= innerHeight
+            && document.documentElement.scrollWidth <= innerWidth
+            && s.scrollHeight <= s.clientHeight + 1
+            && s.getBoundingClientRect().bottom <= innerHeight;
+        }"""
+    )
+
+
+def ask_all(api: Api, texts: list[str], votes: list[int]) -> list[dict]:
+    """Ask the questions (live), with that many votes each."""
+    issue = api.state()["issues"][0]["id"]
+    asker = api.participant()
+    asked = [api.ask(asker, issue, text, author_name="Maria") for text in texts]
+    for question, n in zip(asked, votes, strict=True):
+        for _ in range(n):
+            api.call("PUT", f"/questions/{question['id']}/vote", api.participant())
+    return asked
+
+
+@pytest.fixture(scope="module")
+def hall(events):
+    """An event with a question on screen and three more below it; its clock runs now."""
+    now = datetime.now().replace(microsecond=0)
+    created = events.create(
+        starts_at=(now - timedelta(minutes=5)).isoformat(),
+        ends_at=(now + timedelta(minutes=55)).isoformat(),
+    )  # five issues of 12 minutes: about 7 minutes left of the first one
+    api = Api(events.server, created)
+    asked = ask_all(api, [ON_SCREEN, *TOP], [9, 7, 4, 2])
+    api.call("PUT", f"/events/{created['code']}/screen", body={"question_id": asked[0]["id"]})
+    return created | {"api": api, "asked": asked}
+
+
+@pytest.fixture
+def screen(hall, new_context):
+    api = hall["api"]  # the questions, whatever a test before left on
+    api.call("PUT", f"/events/{hall['code']}/screen-mode", body={"mode": "questions"})
+    page = new_context(**PROJECTOR).new_page()
+    page.goto(hall["urls"]["screen"])
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    return page
+
+
+def test_the_question_the_top_list_and_the_code_read_from_the_back_row(screen):
+    expect(screen.locator("#quote")).to_have_text(ON_SCREEN)
+    # the question keeps the back-row size; the top list shows as many as fit whole (fewer)
+    expect(screen.locator("#top li:visible").first).to_be_visible()
+    quote = measure(screen.locator("#quote"))
+    tops = [measure(li) for li in screen.locator("#top li:visible .text").all()]
+    code = measure(screen.locator("#join-code"))
+    url = measure(screen.locator("#join-url"))
+    qr = screen.locator("svg.qr").bounding_box()
+    assert quote["cap"] >= BACK_ROW_PX, quote
+    assert min(t["cap"] for t in tops) >= MIDDLE_PX, tops
+    assert code["cap"] > quote["cap"], (code, quote)
+    # the QR code: 46% of the screen's height, about 1 m on a 4 m wide image: ~10 m away
+    assert qr["width"] == qr["height"] >= 0.44 * HEIGHT, qr
+    assert all(t["bottom"] <= HEIGHT for t in tops) and fits(screen)
+    # the link is whole: the host and the code each on one line; the invitation once
+    for part in screen.locator("#join-url .seg").all() + [screen.locator("#join-code")]:
+        assert part.evaluate("(el) => el.getClientRects().length") == 1
+    assert screen.locator("body").inner_text().count("Ask your questions at") == 1
+    screenshot(screen, "projector-question-1920x1080")
+    record(
+        "question",
+        {
+            "rule": "1 inch of letter height per 10 feet; 4 m wide image, 2.08 mm per px",
+            "question_cap_px": quote["cap"],
+            "question_font_px": quote["font"],
+            "top_questions_cap_px": min(t["cap"] for t in tops),
+            "top_questions_font_px": tops[0]["font"],
+            "top_questions_shown": len(tops),
+            "join_code_cap_px": code["cap"],
+            "join_code_font_px": code["font"],
+            "join_link_cap_px": url["cap"],
+            "qr_side_px": round(qr["width"]),
+            "qr_share_of_height": round(qr["width"] / HEIGHT, 3),
+            "qr_side_m": round(qr["width"] * MM_PER_PX / 1000, 2),
+            "qr_scans_from_m": round(qr["width"] * MM_PER_PX / 100, 1),
+            "readable_from_m": {
+                name: round(figure * MM_PER_PX / 25.4 * 10 * 0.3048, 1)
+                for name, figure in [
+                    ("question", quote["cap"]),
+                    ("top_questions", min(t["cap"] for t in tops)),
+                    ("join_code", code["cap"]),
+                ]
+            },
+        },
+    )
+
+
+def test_a_long_russian_question_still_fits(events, new_context):
+    created = events.create(language="ru")
+    api = Api(events.server, created)
+    asked = ask_all(api, [LONG_RU, "Короткий вопрос о кластерах?"], [3, 1])
+    api.call("PUT", f"/events/{created['code']}/screen", body={"question_id": asked[0]["id"]})
+    page = new_context(**PROJECTOR).new_page()
+    page.goto(created["urls"]["screen"] + "?lang=ru")
+    expect(page.locator("#quote")).to_have_text(LONG_RU)
+    page.wait_for_function("() => document.getAnimations().length === 0")
+    assert fits(page)
+    quote = measure(page.locator("#quote"))
+    assert quote["cap"] >= 30, quote  # shrunk to fit, still readable from the middle rows
+    assert page.locator("body").inner_text().count("Задавайте вопросы на") == 1
+    screenshot(page, "projector-long-russian-1920x1080")
+    record("long_russian_question", {"characters": len(LONG_RU), "cap_px": quote["cap"]})
+
+
+def test_the_join_slide_goes_on_and_off_from_the_console(hall, screen, new_context):
+    console = new_context(**LAPTOP).new_page()
+    console.goto(hall["urls"]["moderator"])
+    switch = console.get_by_role("switch", name="Join slide")
+    expect(switch).to_be_enabled()
+    switch.check()
+    expect(screen.locator("#app")).to_have_class(re.compile(r"\bmode-join\b"))
+    expect(screen.locator("#stage")).to_be_hidden()
+    qr = screen.locator("svg.qr").bounding_box()
+    code = measure(screen.locator("#join-code"))
+    url = measure(screen.locator("#join-url"))
+    assert qr["height"] >= 0.8 * HEIGHT and code["cap"] >= 1.5 * BACK_ROW_PX, (qr, code)
+    assert url["cap"] >= MIDDLE_PX and fits(screen), url
+    for part in screen.locator("#join-url .seg").all() + [screen.locator("#join-code")]:
+        assert part.evaluate("(el) => el.getClientRects().length") == 1
+    assert screen.locator("body").inner_text().count("Ask your questions at") == 1
+    screenshot(screen, "projector-join-slide-1920x1080")
+    record(
+        "join_slide",
+        {
+            "qr_side_px": round(qr["width"]),
+            "qr_share_of_height": round(qr["width"] / HEIGHT, 3),
+            "qr_scans_from_m": round(qr["width"] * MM_PER_PX / 100, 1),
+            "join_code_cap_px": code["cap"],
+            "join_link_cap_px": url["cap"],
+        },
+    )
+    switch.uncheck()
+    expect(screen.locator("#app")).to_have_class(re.compile(r"\bmode-questions\b"))
+    expect(screen.locator("#quote")).to_have_text(ON_SCREEN)
+    log = hall["api"].call("GET", f"/events/{hall['code']}/log")["actions"]
+    assert [a["detail"]["mode"] for a in log if a["action"] == "screen_mode"][:2] == [
+        "questions",
+        "join",
+    ]
+
+
+def left_seconds(text: str) -> int:
+    minutes, seconds = text.split(":")[-2:]
+    return int(minutes) * 60 + int(seconds)
+
+
+def test_the_clock_counts_down_the_issue_and_follows_the_moderator(hall, screen, new_context):
+    console = new_context(**LAPTOP).new_page()
+    console.goto(hall["urls"]["moderator"])
+    expect(screen.locator("#clock")).to_be_hidden()
+    console.get_by_role("switch", name="Clock").check()
+    clock = screen.locator("#clock-time")
+    expect(clock).to_be_visible()
+    expect(screen.locator("#clock-label")).to_have_text("Time left for this issue")
+    first = left_seconds(clock.inner_text())
+    assert 6 * 60 < first <= 7 * 60, first
+    expect(console.locator("#clock-left")).to_contain_text(re.compile(r"^[67]:\d\d left$"))
+    digits = measure(clock)
+    assert screen.locator("#clock").bounding_box()["y"] + screen.locator("#clock").bounding_box()[
+        "height"
+    ] <= HEIGHT and fits(screen)
+    console.get_by_role("button", name="5 minutes more for this issue").click()
+    expect(clock).to_have_text(re.compile(r"^1[12]:\d\d$"))
+    assert 11 * 60 < left_seconds(clock.inner_text()) <= 12 * 60
+    console.get_by_role("button", name="5 minutes less for this issue").click()
+    expect(clock).to_have_text(re.compile(r"^[67]:\d\d$"))
+    screenshot(screen, "projector-clock-1920x1080")
+    console.get_by_role("switch", name="Clock").uncheck()
+    expect(screen.locator("#clock")).to_be_hidden()
+    record("clock", {"digits_cap_px": digits["cap"], "left_s_at_start": first})
+
+
+def test_without_programme_times_the_console_says_there_is_no_clock(events, new_context):
+    created = events.create(starts_at=None, ends_at=None)
+    console = new_context(**LAPTOP).new_page()
+    console.goto(created["urls"]["moderator"])
+    expect(console.locator("#clock-none")).to_have_text(
+        "No clock: the programme has no start and end times"
+    )
+    expect(console.get_by_role("switch", name="Clock")).to_be_disabled()
+    expect(console.get_by_role("button", name="5 minutes more for this issue")).to_be_hidden()
+
+
+def test_an_answered_question_leaves_the_screen_marked_answered(hall, screen):
+    shown = hall["asked"][0]
+    expect(screen.locator("#quote")).to_have_text(ON_SCREEN)
+    hall["api"].moderate(shown["id"], status="answered")
+    expect(screen.locator("#answered-mark")).to_be_visible()
+    expect(screen.locator("#answered-mark")).to_have_text("✓ Answered")
+    expect(screen.locator("#quote")).to_have_text(ON_SCREEN)
+    screenshot(screen, "projector-answered-1920x1080")
+    # then the stage gives its room to the top list, where the answered one is not
+    expect(screen.locator("#stage")).to_be_hidden(timeout=10_000)
+    expect(screen.locator("#top li", has_text=ON_SCREEN)).to_have_count(0)
+    expect(screen.locator("#top li:visible")).to_have_count(len(TOP))
+    assert EVENT["issues"][0] in screen.locator("#issue").inner_text()
