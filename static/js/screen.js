@@ -82,7 +82,6 @@ function renderTop(issue) {
       $(".text", el).textContent = q.text;
     },
   });
-  $("#top-empty").hidden = top.length > 0;
   fitTop();
 }
 
@@ -96,21 +95,26 @@ function fitStage() {
   let size = BACK_ROW_VH;
   quote.style.fontSize = `${size}vh`;
   if (stage.classList.contains("idle")) return;
-  while (size > SMALLEST_VH && (stage.scrollHeight > stage.clientHeight + 1 || quote.scrollWidth > quote.clientWidth + 1)) {
+  while (size > SMALLEST_VH && (stage.scrollHeight > stage.clientHeight + 1
+    || quote.scrollHeight > quote.clientHeight + 1 || quote.scrollWidth > quote.clientWidth + 1)) {
     size -= 0.2;
     quote.style.fontSize = `${size}vh`;
   }
 }
 
-/** Show as many of the top questions as fit whole below the stage (fewer rather than cut). */
+/** Show as many of the top questions as fit whole below the stage (fewer rather than cut);
+ * "no questions yet" only when nothing is on screen either. */
 function fitTop() {
   const box = $("#top-box");
   const items = [...$("#top").children];
+  const onStage = !$("#stage").classList.contains("idle");
+  $("#top-empty").hidden = items.length > 0 || onStage;
   box.hidden = false;
   for (const li of items) li.hidden = false;
   let n = items.length;
   while (n > 0 && box.scrollHeight > box.clientHeight + 1) items[--n].hidden = true;
-  box.hidden = items.length > 0 && n === 0;
+  const tooBig = box.scrollHeight > box.clientHeight + 1;
+  box.hidden = tooBig || (n === 0 && (items.length > 0 || onStage));
 }
 
 // ---------------------------------------------------------------- the clock

@@ -237,10 +237,10 @@ def test_the_clock_counts_down_the_issue_and_follows_the_moderator(hall, screen,
     assert screen.locator("#clock").bounding_box()["y"] + screen.locator("#clock").bounding_box()[
         "height"
     ] <= HEIGHT and fits(screen)
-    console.get_by_role("button", name="5 minutes more for this issue").click()
+    console.get_by_role("button", name="+5 min for this issue").click()
     expect(clock).to_have_text(re.compile(r"^1[12]:\d\d$"))
     assert 11 * 60 < left_seconds(clock.inner_text()) <= 12 * 60
-    console.get_by_role("button", name="5 minutes less for this issue").click()
+    console.get_by_role("button", name="−5 min for this issue").click()
     expect(clock).to_have_text(re.compile(r"^[67]:\d\d$"))
     screenshot(screen, "projector-clock-1920x1080")
     console.get_by_role("switch", name="Clock").uncheck()
@@ -256,7 +256,7 @@ def test_without_programme_times_the_console_says_there_is_no_clock(events, new_
         "No clock: the programme has no start and end times"
     )
     expect(console.get_by_role("switch", name="Clock")).to_be_disabled()
-    expect(console.get_by_role("button", name="5 minutes more for this issue")).to_be_hidden()
+    expect(console.get_by_role("button", name="+5 min for this issue")).to_be_hidden()
 
 
 def test_an_answered_question_leaves_the_screen_marked_answered(hall, screen):
