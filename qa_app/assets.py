@@ -24,10 +24,13 @@ policy of qa_app/headers.py, the siblings would have to be generated into the pa
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 
-from flask import Flask, Response, current_app, request, send_from_directory
+from flask import Flask, Response, current_app, request
 from flask_compress import Compress
+from werkzeug.exceptions import NotFound
+from werkzeug.security import safe_join
 
 YEAR = 365 * 24 * 3600
 IMMUTABLE = f"public, max-age={YEAR}, immutable"
@@ -71,12 +74,15 @@ def _cache_key(req) -> str:
 
 def _static_file(filename: str, cache_control: str) -> Response:
     """A static file as a plain (not streamed) response, so that it is compressed once and
-    kept; its ETag is evaluated by flask-compress after compression."""
-    response = send_from_directory(
-        current_app.static_folder, filename, conditional=False, etag=True, max_age=None
-    )
-    response.direct_passthrough = False
-    response.make_sequence()
+    kept; its ETag (of its content: the same on every process) is evaluated after compression."""
+    path = safe_join(current_app.static_folder, filename)
+    if path is None or not os.path.isfile(path):
+        raise NotFound()
+    with open(path, "rb") as handle:
+        body = handle.read()
+    kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    response = Response(body, mimetype=kind)
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     response.headers["Cache-Control"] = cache_control
     return _conditional(response)
 
