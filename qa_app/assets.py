@@ -11,7 +11,8 @@ versioned URLs, pages are revalidated.
   a hash of the whole static folder, computed at start. Relative imports between our ES
   modules (`./live.js`, `../vendor/...`) then resolve inside the same version, with no import
   map. Those responses are `public, max-age=31536000, immutable`: a repeat visit fetches none of
-  them. The plain /static/<path> still answers, revalidated (`no-cache`).
+  them. The plain /static/<path> still answers, revalidated (`no-cache`). The version is read
+  once: restart the server after editing a static file.
 - Pages (HTML) and the service worker carry an ETag and `Cache-Control: no-cache`: a repeat
   visit revalidates them and gets a 304 when nothing changed.
 
