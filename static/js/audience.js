@@ -310,10 +310,9 @@ async function warmCacheOnce() {
   if (!("serviceWorker" in navigator) || !window.caches) return;
   try {
     await navigator.serviceWorker.register("/sw.js");
-    const files = [location.pathname, ...[...document.querySelectorAll("link[rel=stylesheet], script[src]")]
-      .map((el) => el.getAttribute("href") || el.getAttribute("src")),
-    "/static/js/live.js", "/static/vendor/socket.io.esm.min.js"];
-    const cache = await caches.open("qa-shell-v1");
+    const files = [location.pathname, ...performance.getEntriesByType("resource").map((r) => r.name)
+      .filter((url) => url.startsWith(`${location.origin}/static/`))];  // every file it loaded
+    const cache = await caches.open(`qa-shell-${document.documentElement.dataset.assets}`);
     await cache.addAll(files.map((url) => new Request(url, { cache: "force-cache" })));  // no second download
     document.documentElement.dataset.offlineReady = "true";
   } catch { /* no offline shell: the page still works online */ }

@@ -1,6 +1,6 @@
 // Shared by every page: strings, DOM helpers, the socket, the rev-based store, the outbox,
 // the connection state and a keyed list renderer with gentle animations.
-import { io } from "/static/vendor/socket.io.esm.min.js";
+import { io } from "../vendor/socket.io.esm.min.js";  // relative: same versioned path
 
 // ---------------------------------------------------------------- strings
 
