@@ -1,5 +1,5 @@
 // The audience page, on a phone: pick an issue, ask, upvote, follow the room live.
-import { $, fill, Outbox, Store, ago, clientId, connect, errorMessage, h, renderList, showState, t } from "./live.js";
+import { $, fill, Outbox, Store, ago, clientId, connect, errorMessage, h, renderList, showState, t, tn } from "./live.js";
 
 const app = $("#app");
 const code = app.dataset.code;
@@ -150,7 +150,7 @@ function renderForm() {
 function renderOutbox() {
   const el = $("#outbox");
   el.hidden = outbox.size === 0;
-  el.textContent = outbox.size ? t("waiting", { n: outbox.size }) : "";
+  el.textContent = outbox.size ? tn("waiting", outbox.size) : "";
 }
 
 // ---------------------------------------------------------------- a question card
@@ -191,7 +191,7 @@ function updateCard(el, q) {
   button.hidden = !votable;
   button.disabled = !store.event.settings.voting_open || view.banned;
   button.setAttribute("aria-pressed", String(Boolean(q.voted)));
-  $(".count", button).textContent = String(q.votes ?? 0);
+  fill($(".count", button), String(q.votes ?? 0), h("small", { class: "noun" }, tn("votes", q.votes ?? 0)));
 }
 
 /** An own question merged by the moderator: say into which one (when this phone knows it). */
@@ -216,7 +216,7 @@ function ask(event) {
   const text = $("#ask-text").value.trim();
   const max = store.event?.settings.max_question_length ?? 300;
   if (!text) return say(t("err_empty"), true);
-  if (text.length > max) return say(t("err_too_long", { max }), true);
+  if (text.length > max) return say(tn("err_too_long", max), true);
   if (!link) return say(t("err_join"), true);
   const name = $("#ask-name").value.trim();
   const to = $("#ask-to").value;
