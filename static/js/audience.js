@@ -163,7 +163,7 @@ function createCard(q) {
   return h("li", { class: "q" },
     h("div", { class: "q-body" }, h("p", { class: "q-text" }), h("p", { class: "q-meta" })),
     h("button", { type: "button", class: "vote", onclick: () => toggleVote(q.id) },
-      h("span", { class: "sr-only" }, t("vote")), icon, h("span", { class: "count" })));
+      h("span", { class: "sr-only" }, t("vote")), icon, h("span", { class: "count" }), h("small", { class: "noun" })));
 }
 
 function updateCard(el, q) {
@@ -191,7 +191,8 @@ function updateCard(el, q) {
   button.hidden = !votable;
   button.disabled = !store.event.settings.voting_open || view.banned;
   button.setAttribute("aria-pressed", String(Boolean(q.voted)));
-  fill($(".count", button), String(q.votes ?? 0), h("small", { class: "noun" }, tn("votes", q.votes ?? 0)));
+  $(".count", button).textContent = String(q.votes ?? 0);
+  $(".noun", button).textContent = tn("votes", q.votes ?? 0);
 }
 
 /** An own question merged by the moderator: say into which one (when this phone knows it). */

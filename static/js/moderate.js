@@ -31,10 +31,13 @@ let team = null;                          // who else moderates, who edits what 
 async function moderatorToken() {
   const key = new URLSearchParams(location.hash.slice(1)).get("key");
   if (key) {
-    history.replaceState(null, "", location.pathname + location.search);
     const res = await fetch(`/api/v1/events/${code}/moderator-session`, {
       method: "POST", headers: { Authorization: `Bearer ${key}` },
     });
+    // only a clear answer about the key settles it; the server not able to answer now is not
+    // a bad link (the key stays in the URL for the next try)
+    if (!res.ok && res.status !== 401) throw new Error(`moderator-session: ${res.status}`);
+    history.replaceState(null, "", location.pathname + location.search);
     if (res.ok) localStorage.setItem(tokenKey, (await res.json()).token);
     else localStorage.removeItem(tokenKey);
   }
@@ -44,7 +47,16 @@ async function moderatorToken() {
 async function start() {
   let token = null;
   if (!organiser) {  // a logged-in organiser connects with the session cookie, no token
-    try { token = await moderatorToken(); } catch { /* offline: below */ }
+    try {
+      token = await moderatorToken();
+    } catch {  // offline or the server not answering: try again, do not call the link bad
+      token = localStorage.getItem(tokenKey);
+      if (!token) {
+        showState($("#conn"), "offline");
+        setTimeout(start, 3000);
+        return;
+      }
+    }
     if (!token) return badLink();
   }
   link = connect({
