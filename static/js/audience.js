@@ -1,5 +1,5 @@
 // The audience page, on a phone: pick an issue, ask, upvote, follow the room live.
-import { $, fill, Outbox, Store, ago, clientId, connect, errorMessage, h, renderList, showState, t } from "./live.js";
+import { $, fill, Outbox, Store, ago, clientId, connect, errorMessage, h, renderList, showState, t, tn } from "./live.js";
 
 const app = $("#app");
 const code = app.dataset.code;
@@ -150,7 +150,7 @@ function renderForm() {
 function renderOutbox() {
   const el = $("#outbox");
   el.hidden = outbox.size === 0;
-  el.textContent = outbox.size ? t("waiting", { n: outbox.size }) : "";
+  el.textContent = outbox.size ? tn("waiting", outbox.size) : "";
 }
 
 // ---------------------------------------------------------------- a question card
@@ -163,7 +163,7 @@ function createCard(q) {
   return h("li", { class: "q" },
     h("div", { class: "q-body" }, h("p", { class: "q-text" }), h("p", { class: "q-meta" })),
     h("button", { type: "button", class: "vote", onclick: () => toggleVote(q.id) },
-      h("span", { class: "sr-only" }, t("vote")), icon, h("span", { class: "count" })));
+      h("span", { class: "sr-only" }, t("vote")), icon, h("span", { class: "count" }), h("small", { class: "noun" })));
 }
 
 function updateCard(el, q) {
@@ -192,6 +192,7 @@ function updateCard(el, q) {
   button.disabled = !store.event.settings.voting_open || view.banned;
   button.setAttribute("aria-pressed", String(Boolean(q.voted)));
   $(".count", button).textContent = String(q.votes ?? 0);
+  $(".noun", button).textContent = tn("votes", q.votes ?? 0);
 }
 
 /** An own question merged by the moderator: say into which one (when this phone knows it). */
@@ -216,7 +217,7 @@ function ask(event) {
   const text = $("#ask-text").value.trim();
   const max = store.event?.settings.max_question_length ?? 300;
   if (!text) return say(t("err_empty"), true);
-  if (text.length > max) return say(t("err_too_long", { max }), true);
+  if (text.length > max) return say(tn("err_too_long", max), true);
   if (!link) return say(t("err_join"), true);
   const name = $("#ask-name").value.trim();
   const to = $("#ask-to").value;
