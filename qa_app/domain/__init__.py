@@ -11,7 +11,7 @@ from .events import (
     show,
     update_settings,
 )
-from .questions import ask, merge, moderate
+from .questions import ask, merge, moderate, withdraw
 from .seats import (
     create_seat,
     editing,
@@ -52,4 +52,5 @@ __all__ = [
     "undo",
     "update_settings",
     "vote",
+    "withdraw",
 ]
