@@ -272,9 +272,11 @@ def test_every_control_is_at_least_44_by_44(events, server, new_context, size):
     small = page.evaluate(
         """() => [...document.querySelectorAll(
             'button, a[href], input, select, textarea, [role=tab]')]
-          .filter((el) => el.getClientRects().length && getComputedStyle(el).visibility !== 'hidden')
+          .filter((el) => el.getClientRects().length
+                          && getComputedStyle(el).visibility !== 'hidden')
           .map((el) => ({el: el.id || el.className || el.tagName, text: el.textContent.trim(),
-                         w: el.getBoundingClientRect().width, h: el.getBoundingClientRect().height}))
+                         w: el.getBoundingClientRect().width,
+                         h: el.getBoundingClientRect().height}))
           .filter((b) => b.w < 44 || b.h < 44)"""
     )
     assert small == []
