@@ -25,6 +25,7 @@ def create_app(config: dict | object | None = None):
     from . import (
         admin,
         api,
+        assets,
         errorhandlers,
         headers,
         hosts,
@@ -39,10 +40,13 @@ def create_app(config: dict | object | None = None):
     from .domain import ratelimit
     from .extensions import csrf, socketio
 
+    static = resource_dir("static")
+    asset_version, static_url_path = assets.static_url_path(static)
     app = Flask(
         __name__,
         template_folder=resource_dir("templates"),
-        static_folder=resource_dir("static"),
+        static_folder=static,
+        static_url_path=static_url_path,  # url_for("static", ...) gives versioned URLs
         instance_path=os.environ.get("QA_INSTANCE_PATH") or None,
     )
     app.config.from_object(settings.Config())
@@ -52,6 +56,7 @@ def create_app(config: dict | object | None = None):
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.instance_secret(app.instance_path)
+    assets.init_app(app, asset_version)  # first: its compression sees every other response
     storage.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)

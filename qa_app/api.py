@@ -123,7 +123,7 @@ def actor_of_question(question_id: int) -> Actor:
     """The caller's role in the event of a question (NotFound if there is no such question)."""
     question = db.session.get(Question, question_id)
     if question is None:
-        raise NotFound("There is no such question.")
+        raise NotFound("There is no such question.", details={"what": "question"})
     return actor_of(db.session.get(Event, question.event_id))
 
 

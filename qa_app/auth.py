@@ -82,7 +82,9 @@ def find_event(code: str) -> Event:
     if wanted.isascii() and wanted.isalnum():
         event = db.session.scalar(db.select(Event).filter_by(code=wanted))
     if event is None:
-        raise NotFound(f"No event has the code {wanted!r}.")
+        raise NotFound(
+            f"No event has the code {wanted!r}.", details={"what": "event", "code": wanted[:64]}
+        )
     return event
 
 

@@ -54,6 +54,8 @@ class Config:
         self.QA_MAX_CONNECTIONS = int(os.environ.get("QA_MAX_CONNECTIONS", "20000"))
         self.QA_BACKLOG = int(os.environ.get("QA_BACKLOG", "2048"))
         self.QA_WS_COMPRESSION = _flag("QA_WS_COMPRESSION", False)
+        # Brotli/gzip for pages, JSON and static files (qa_app/assets.py); 0 if a proxy does it
+        self.QA_COMPRESSION = _flag("QA_COMPRESSION", True)
         # what one connection may hold (qa_app/httpserver.py, qa_app/sendlimit.py)
         self.QA_HEADER_TIMEOUT = float(os.environ.get("QA_HEADER_TIMEOUT", "10"))
         self.QA_KEEPALIVE_TIMEOUT = float(os.environ.get("QA_KEEPALIVE_TIMEOUT", "20"))

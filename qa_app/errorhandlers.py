@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from .errors import DomainError, as_busy
@@ -38,6 +39,12 @@ def render_error(status: int, code: str, message: str, details=None):
         if details is not None:
             body["details"] = details
         return jsonify({"error": body}), status
+    if code == "not_found" and isinstance(details, dict) and details.get("what") == "event":
+        # a wrong event code in a page's link (/e/<code>, its screen or its console): say so
+        # in the page's language, with the join form to type the right one
+        wrong = details.get("code", "")
+        error = gettext("No event has the code %(code)s.", code=wrong)
+        return render_template("join.html", error=error, code=wrong[:6]), status
     return render_template("error.html", status=status, message=message), status
 
 

@@ -88,7 +88,7 @@ JS_STRINGS = {
     "live": lazy_gettext("Live"),
     "reconnecting": lazy_gettext("Reconnecting…"),
     "offline": lazy_gettext("Offline"),
-    "waiting": lazy_gettext("%(n)s waiting to send"),
+    "waiting": Plural("%(n)s message waiting to send", "%(n)s messages waiting to send"),
     "popular": lazy_gettext("Popular"),
     "recent": lazy_gettext("Recent"),
     "answered": lazy_gettext("Answered"),
@@ -110,6 +110,10 @@ JS_STRINGS = {
     "withdraw": lazy_gettext("Withdraw"),
     "did_withdraw": lazy_gettext("Your question was withdrawn."),
     "withdrawn_by_asker": lazy_gettext("Withdrawn by the asker"),
+    "err_withdrawn": lazy_gettext("This question was withdrawn by its asker."),
+    "err_not_pending": lazy_gettext(
+        "This question is no longer waiting for review, so it cannot be withdrawn."
+    ),
     "waiting_to_send": lazy_gettext("Waiting to send"),
     "on_screen": lazy_gettext("On screen"),
     "current": lazy_gettext("Now"),
@@ -121,7 +125,10 @@ JS_STRINGS = {
     "queued": lazy_gettext(
         "You are offline: your question will be sent when the connection returns."
     ),
-    "err_too_long": lazy_gettext("Your question is too long: at most %(max)s characters."),
+    "err_too_long": Plural(
+        "Your question is too long: at most %(n)s character.",
+        "Your question is too long: at most %(n)s characters.",
+    ),
     "err_empty": lazy_gettext("Write your question first."),
     "err_closed": lazy_gettext("Questions are closed for this event."),
     "err_voting_closed": lazy_gettext("Voting is closed for this event."),
@@ -136,13 +143,42 @@ JS_STRINGS = {
         "The moderator has blocked this device from asking and voting in this event."
     ),
     "err_generic": lazy_gettext("Something went wrong; try again."),
+    "err_offline": lazy_gettext(
+        "You are offline: this was not done. Try again when the connection is back."
+    ),
+    "err_no_answer": lazy_gettext(
+        "The server did not answer: this may not have been done. Check, then try again."
+    ),
+    "err_closed_now": lazy_gettext("This is closed for now."),
+    "err_invalid": lazy_gettext("This was not accepted: check what you entered and try again."),
+    "err_no_issue": lazy_gettext("This issue no longer exists; reload the page."),
+    "err_no_speaker": lazy_gettext("This speaker is no longer on the programme; reload the page."),
+    "err_no_event": lazy_gettext("This event no longer exists."),
+    "err_no_action": lazy_gettext("There is no such action to undo."),
+    "err_gone": lazy_gettext("This no longer exists; reload the page."),
+    "err_merged": lazy_gettext("This question was merged into another; act on that one."),
+    "err_target_dismissed": lazy_gettext(
+        "The question to merge into is dismissed; bring it back first."
+    ),
+    "err_not_live": lazy_gettext("This question is not live, so it cannot be voted for or shown."),
+    "err_undone": lazy_gettext("This was already undone."),
+    "err_undo_later": lazy_gettext(
+        "A later action changed the same question; undo that one first."
+    ),
+    "err_changed": lazy_gettext("This has changed since; it cannot be undone."),
+    "err_not_undoable": lazy_gettext("This action cannot be undone."),
+    "err_conflict": lazy_gettext("This changed in the meantime; look again and retry."),
+    "err_too_large": lazy_gettext("This is too large to send."),
+    "err_busy": lazy_gettext("The server is too busy to save this now; try again in a moment."),
     "err_not_now": lazy_gettext("The server cannot save this right now; try again in a moment."),
     "err_not_saved": lazy_gettext("The server could not save this; try again later."),
     "err_join": lazy_gettext("Could not join the event; check your connection."),
     "err_mod_link": lazy_gettext(
-        "This moderator link is not valid (the key may have been rotated). "
-        "Ask the organiser for a new link."
+        "This moderator link is no longer valid: it was replaced or revoked, or it was "
+        "copied wrong. Ask the organiser for a new link."
     ),
+    "bad_link_title": lazy_gettext("This moderator link does not work"),
+    "bad_link_organiser": lazy_gettext("Organiser? Log in to moderate or to make a new link"),
     "pending": lazy_gettext("Pending"),
     "dismissed": lazy_gettext("Dismissed"),
     "approve": lazy_gettext("Approve"),
@@ -158,7 +194,7 @@ JS_STRINGS = {
     "make_current": lazy_gettext("Make current"),
     "all_issues": lazy_gettext("All issues"),
     "issue_n": lazy_gettext("Issue %(n)s"),
-    "connected": lazy_gettext("%(n)s connected"),
+    "connected": Plural("%(n)s device connected", "%(n)s devices connected"),
     "nothing_on_screen": lazy_gettext("Nothing on screen"),
     "none_here": lazy_gettext("No questions here."),
     "moved": lazy_gettext("Moved to issue %(n)s"),
@@ -200,9 +236,11 @@ JS_STRINGS = {
     "addressed_to": lazy_gettext("Addressed to"),
     "all_panelists": lazy_gettext("All panelists"),
     "ban_asker": lazy_gettext("Ban the asker"),
-    "ban_confirm": lazy_gettext(
+    "ban_confirm": Plural(
+        "Ban the asker of this question (%(n)s question)? Their device can no longer "
+        "ask or vote, and their pending questions are dismissed.",
         "Ban the asker of this question (%(n)s questions)? Their device can no longer "
-        "ask or vote, and their pending questions are dismissed."
+        "ask or vote, and their pending questions are dismissed.",
     ),
     "did_answer": lazy_gettext("Marked answered"),
     "did_approve": lazy_gettext("Approved"),
@@ -210,7 +248,7 @@ JS_STRINGS = {
     "did_dismiss": lazy_gettext("Dismissed"),
     "did_edit": lazy_gettext("Edited"),
     "did_hide": lazy_gettext("Taken off screen"),
-    "did_merge": lazy_gettext("Merged %(n)s"),
+    "did_merge": Plural("Merged %(n)s question", "Merged %(n)s questions"),
     "did_readdress": lazy_gettext("Addressee changed"),
     "did_reopen": lazy_gettext("Back to live"),
     "did_show": lazy_gettext("On screen"),
@@ -219,11 +257,13 @@ JS_STRINGS = {
     "held": lazy_gettext("Held: %(reason)s"),
     "merge_into": lazy_gettext("Merge into…"),
     "merge_into_n": lazy_gettext("Merge into #%(id)s"),
-    "merge_what": lazy_gettext(
-        "%(n)s question(s) will be merged into the one you choose; "
-        "its votes become the union of all voters."
+    "merge_what": Plural(
+        "%(n)s question will be merged into the one you choose; "
+        "its votes become the union of all voters.",
+        "%(n)s questions will be merged into the one you choose; "
+        "its votes become the union of all voters.",
     ),
-    "n_selected": lazy_gettext("%(n)s selected"),
+    "n_selected": Plural("%(n)s question selected", "%(n)s questions selected"),
     "not_duplicate": lazy_gettext("Not a duplicate"),
     "nothing_to_merge_into": lazy_gettext("There is no other question to merge into."),
     "only_asker": lazy_gettext("Only this asker's questions"),
@@ -232,7 +272,7 @@ JS_STRINGS = {
     "press_again": lazy_gettext("Press again to show a pending question"),
     "press_again_short": lazy_gettext("Press again"),
     "select_for_merge": lazy_gettext("Select for merging"),
-    "this_asker": lazy_gettext("This asker: %(n)s questions"),
+    "this_asker": Plural("This asker: %(n)s question", "This asker: %(n)s questions"),
     "unban": lazy_gettext("Unban"),
     "undo_toast": lazy_gettext("%(what)s · Undo (z)"),
     "undo_too_late": lazy_gettext("Too late to undo."),

@@ -65,7 +65,12 @@ def error_schema() -> dict:
                 "properties": {
                     "code": {"type": "string", "enum": error_codes()},
                     "message": {"type": "string"},
-                    "details": {},
+                    "details": {
+                        "description": "What tells refusals of one code apart (the pages word a "
+                        "refusal by code and details, never by message): for invalid a list of "
+                        "{field, problem, type}; for closed {what: questions|voting}; for "
+                        "not_found {what}; for conflict {reason}. See docs/protocol.md."
+                    },
                 },
             }
         },

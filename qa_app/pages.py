@@ -6,17 +6,15 @@ from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
-    current_app,
     jsonify,
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext
 
-from . import __version__, openapi
+from . import __version__, assets, openapi
 from .auth import current_admin, find_event, normalise_code
 from .errors import NotFound
 from .links import event_links
@@ -86,9 +84,7 @@ def moderate(code: str):
 @bp.get("/sw.js")
 def service_worker():
     """The service worker that keeps the audience page usable offline (scope: the site)."""
-    response = send_from_directory(current_app.static_folder, "js/sw.js", max_age=0)
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+    return assets.service_worker()
 
 
 @bp.get("/api/openapi.json")

@@ -327,7 +327,11 @@ def parse(model: type[BaseModel], data: object) -> BaseModel:
         return model.model_validate(data)
     except ValidationError as exc:
         problems = [
-            {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
+            {
+                "field": ".".join(str(p) for p in err["loc"]) or "(body)",
+                "problem": err["msg"],
+                "type": err["type"],  # stable: the pages pick their words by it, not by problem
+            }
             for err in exc.errors(include_url=False, include_input=False)
         ]
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)

@@ -52,7 +52,7 @@ def change(event_id: int) -> Iterator[Change]:
     with storage.writing():  # commits, or rolls back on any exception
         version = db.session.execute(LOCK, {"event_id": event_id}).scalar_one_or_none()
         if version is None:
-            raise NotFound("This event does not exist.")
+            raise NotFound("This event does not exist.", details={"what": "event"})
         current = Change(event_id=event_id, version=version)
         yield current
     realtime.publish(event_id, current.question_ids, event_changed=current.event_changed)

@@ -99,7 +99,7 @@ def set_issue(actor: Actor, data: SetIssueIn) -> Event:
     with change(actor.event_id) as current:
         issue = db.session.get(Issue, data.issue_id)
         if issue is None or issue.event_id != actor.event_id:
-            raise NotFound("This event has no such issue.")
+            raise NotFound("This event has no such issue.", details={"what": "issue"})
         was = current.event.current_issue_id
         current.event.current_issue_id = issue.id
         current.touch_event()
@@ -123,9 +123,12 @@ def show(actor: Actor, data: ShowIn) -> Shown:
         if data.question_id is not None:
             question = db.session.get(Question, data.question_id)
             if question is None or question.event_id != actor.event_id:
-                raise NotFound("This event has no such question.")
+                raise NotFound("This event has no such question.", details={"what": "question"})
             if question.status in ("dismissed", "merged", "withdrawn"):
-                raise Conflict(f"A {question.status} question cannot go on screen.")
+                raise Conflict(
+                    f"A {question.status} question cannot go on screen.",
+                    details={"reason": "not_live"},
+                )
             if question.status == "pending":
                 before = state_of(question)
                 question.status = "live"

@@ -36,7 +36,7 @@ def _question_of(event_id: int, question_id: int) -> Question:
     """A question of this event, or NotFound."""
     question = db.session.get(Question, question_id, populate_existing=True)
     if question is None or question.event_id != event_id:
-        raise NotFound("This event has no such question.")
+        raise NotFound("This event has no such question.", details={"what": "question"})
     return question
 
 
@@ -44,7 +44,7 @@ def _issue_of(event_id: int, issue_id: int) -> Issue:
     """An issue of this event, or NotFound."""
     issue = db.session.get(Issue, issue_id)
     if issue is None or issue.event_id != event_id:
-        raise NotFound("This event has no such issue.")
+        raise NotFound("This event has no such issue.", details={"what": "issue"})
     return issue
 
 
@@ -70,10 +70,13 @@ def _check_ask(event: Event, participant: Participant, data: AskIn) -> None:
     if participant.banned:
         raise Banned(BANNED_MESSAGE)
     if not event.questions_open:
-        raise Closed("Questions are closed for this event.")
+        raise Closed("Questions are closed for this event.", details={"what": "questions"})
     _check_text(event, data.text)
     if data.author_name is None and not event.anonymous_allowed:
-        raise Invalid("This event does not accept anonymous questions: give your name.")
+        raise Invalid(
+            "This event does not accept anonymous questions: give your name.",
+            details=[{"field": "author_name", "problem": "required"}],
+        )
     _issue_of(event.id, data.issue_id)
     if data.addressed_to is not None:
         _speaker_of(event.id, data.addressed_to)
@@ -83,7 +86,7 @@ def _speaker_of(event_id: int, speaker_id: int) -> Speaker:
     """A speaker of this event, or NotFound."""
     speaker = db.session.get(Speaker, speaker_id)
     if speaker is None or speaker.event_id != event_id:
-        raise NotFound("This event has no such speaker.")
+        raise NotFound("This event has no such speaker.", details={"what": "speaker"})
     return speaker
 
 
@@ -135,13 +138,14 @@ def withdraw(actor: Actor, data: WithdrawIn) -> Question:
         if question.participant_id != participant_id:
             if question.status in PUBLIC_STATUSES:
                 raise Forbidden("Only the person who asked a question can withdraw it.")
-            raise NotFound("This event has no such question.")
+            raise NotFound("This event has no such question.", details={"what": "question"})
         if question.status == "withdrawn":
-            raise Conflict("You already withdrew this question.")
+            raise Conflict("You already withdrew this question.", details={"reason": "withdrawn"})
         if question.status != "pending":
             raise Conflict(
                 f"Only a question waiting for review can be withdrawn; this one is "
-                f"{question.status}."
+                f"{question.status}.",
+                details={"reason": "not_pending", "status": question.status},
             )
         question.status = "withdrawn"
         current.touch(question)
@@ -249,9 +253,12 @@ def moderate(actor: Actor, data: ModerateIn) -> Moderated:
     with change(actor.event_id) as current:
         question = _question_of(actor.event_id, data.question_id)
         if question.status == "merged":
-            raise Conflict("This question was merged into another; moderate that one.")
+            raise Conflict(
+                "This question was merged into another; moderate that one.",
+                details={"reason": "merged"},
+            )
         if question.status == "withdrawn":
-            raise Conflict(WITHDRAWN_MESSAGE)
+            raise Conflict(WITHDRAWN_MESSAGE, details={"reason": "withdrawn"})
         before, screen = state_of(question), current.event.on_screen_question_id
         if data.text is not None:
             _check_text(current.event, data.text)
@@ -320,11 +327,17 @@ def _merge_target(event_id: int, target_id: int) -> Question:
     """The question to merge into: not merged, not dismissed."""
     target = _question_of(event_id, target_id)
     if target.status == "merged":
-        raise Conflict("The target was merged into another question; merge into that one.")
+        raise Conflict(
+            "The target was merged into another question; merge into that one.",
+            details={"reason": "merged"},
+        )
     if target.status == "dismissed":
-        raise Conflict("The target is dismissed; reopen it before merging into it.")
+        raise Conflict(
+            "The target is dismissed; reopen it before merging into it.",
+            details={"reason": "target_dismissed"},
+        )
     if target.status == "withdrawn":
-        raise Conflict("The target was withdrawn by its asker.")
+        raise Conflict("The target was withdrawn by its asker.", details={"reason": "withdrawn"})
     return target
 
 
@@ -342,9 +355,15 @@ def merge(actor: Actor, data: MergeIn) -> Merged:
         questions = [_question_of(actor.event_id, question_id) for question_id in sources]
         for question in questions:
             if question.status == "merged":
-                raise Conflict(f"Question {question.id} is already merged into another.")
+                raise Conflict(
+                    f"Question {question.id} is already merged into another.",
+                    details={"reason": "merged"},
+                )
             if question.status == "withdrawn":
-                raise Conflict(f"Question {question.id} was withdrawn by its asker.")
+                raise Conflict(
+                    f"Question {question.id} was withdrawn by its asker.",
+                    details={"reason": "withdrawn"},
+                )
         target_before, screen = state_of(target), current.event.on_screen_question_id
         voters_before = _voters(target.id)
         changed, votes = [], {}

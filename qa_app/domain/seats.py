@@ -156,5 +156,5 @@ def editing(actor: Actor, data: EditingIn) -> int | None:
     if data.question_id is not None:
         question = db.session.get(Question, data.question_id)
         if question is None or question.event_id != actor.event_id:
-            raise NotFound("This event has no such question.")
+            raise NotFound("This event has no such question.", details={"what": "question"})
     return data.question_id

@@ -108,7 +108,7 @@ def similar(actor: Actor, data: SimilarIn) -> list[dict]:
     if data.issue_id is not None:
         issue = db.session.get(Issue, data.issue_id)
         if issue is None or issue.event_id != actor.event_id:
-            raise NotFound("This event has no such issue.")
+            raise NotFound("This event has no such issue.", details={"what": "issue"})
     index = _index_of(actor.event_id)
     found = index.public.query(data.text, limit=LIMIT * 4, typing=True, min_words=MIN_WORDS)
     if data.issue_id is not None:  # stable: by score within each group

@@ -45,7 +45,7 @@ def _action_of(event_id: int, action_id: int) -> ModerationAction:
     """An action of this event's log, or NotFound."""
     action = db.session.get(ModerationAction, action_id, populate_existing=True)
     if action is None or action.event_id != event_id:
-        raise NotFound("This event has no such action.")
+        raise NotFound("This event has no such action.", details={"what": "action"})
     return action
 
 
@@ -57,12 +57,17 @@ def _touched(action: ModerationAction) -> set[int]:
 def _check_undoable(action: ModerationAction) -> None:
     """Refuse an action that cannot be undone now, saying why."""
     if action.undo is None:
-        raise Conflict(f"A {action.action!r} action cannot be undone.")
+        raise Conflict(
+            f"A {action.action!r} action cannot be undone.", details={"reason": "not_undoable"}
+        )
     if action.undone_at is not None:
-        raise Conflict("This action was already undone.")
+        raise Conflict("This action was already undone.", details={"reason": "undone"})
     window = current_app.config["QA_UNDO_SECONDS"]
     if utcnow() - action.at > timedelta(seconds=window):
-        raise Conflict(f"Too late to undo: an action can be undone for {window:g} seconds.")
+        raise Conflict(
+            f"Too late to undo: an action can be undone for {window:g} seconds.",
+            details={"reason": "too_late", "seconds": window},
+        )
     mine = _touched(action)
     later = db.session.scalars(
         select(ModerationAction).where(
@@ -76,7 +81,8 @@ def _check_undoable(action: ModerationAction) -> None:
         if mine & _touched(other):
             raise Conflict(
                 f"A later action ({other.action}, by {other.who}) changed the same question; "
-                "undo that one first."
+                "undo that one first.",
+                details={"reason": "later_action"},
             )
 
 
@@ -87,7 +93,10 @@ def _questions(action: ModerationAction) -> list[tuple[Question, dict]]:
     for entry in action.undo["questions"]:
         question = db.session.get(Question, entry["id"], populate_existing=True)
         if question is None or fields_of(question) != entry["after"]:
-            raise Conflict(f"Question {entry['id']} has changed since; it cannot be undone.")
+            raise Conflict(
+                f"Question {entry['id']} has changed since; it cannot be undone.",
+                details={"reason": "changed"},
+            )
         found.append((question, entry))
     return found
 
@@ -120,7 +129,7 @@ def _lift_ban(action: ModerationAction) -> None:
     question = db.session.get(Question, action.question_id)
     asker = db.session.get(Participant, question.participant_id, populate_existing=True)
     if not asker.banned:
-        raise Conflict("This participant was unbanned since.")
+        raise Conflict("This participant was unbanned since.", details={"reason": "changed"})
     asker.banned = action.undo["was_banned"]
     banned_at = action.undo["banned_at"]
     asker.banned_at = datetime.fromisoformat(banned_at) if banned_at else None
@@ -134,7 +143,9 @@ def _screen_moves_back(current: Change, action: ModerationAction) -> bool:
         return False
     if current.event.on_screen_question_id != screen["after"]:
         if action.action == "show":
-            raise Conflict("The screen has changed since; it cannot be undone.")
+            raise Conflict(
+                "The screen has changed since; it cannot be undone.", details={"reason": "changed"}
+            )
         return False
     return True
 

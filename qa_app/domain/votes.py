@@ -64,15 +64,15 @@ def vote(actor: Actor, data: VoteIn) -> VoteResult:
         run = db.session.execute
         voting_open, banned = run(CAN_VOTE, in_event).one()
         if not voting_open:
-            raise Closed("Voting is closed for this event.")
+            raise Closed("Voting is closed for this event.", details={"what": "voting"})
         if banned:
             raise Banned(BANNED_MESSAGE)
         question = run(QUESTION, in_event).one_or_none()
         public = question is not None and question.status in PUBLIC
         if question is None or (not public and question.participant_id != participant_id):
-            raise NotFound("This event has no such question.")
+            raise NotFound("This event has no such question.", details={"what": "question"})
         if not public:
-            raise Conflict("Only a live question can be voted for.")
+            raise Conflict("Only a live question can be voted for.", details={"reason": "not_live"})
         ratelimit.hit("vote", participant_id)  # a refused vote does not count; a repeated one does
         changed = run(ADD, key | {"now": utcnow()}) if data.up else run(REMOVE, key)
         if changed.first() is None:  # a repeated vote: the count stands

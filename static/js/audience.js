@@ -264,7 +264,7 @@ function renderForm() {
 function renderOutbox() {
   const el = $("#outbox");
   el.hidden = outbox.size === 0;
-  el.textContent = outbox.size ? t("waiting", { n: outbox.size }) : "";
+  el.textContent = outbox.size ? tn("waiting", outbox.size) : "";
 }
 
 // ---------------------------------------------------------------- a question card
@@ -278,7 +278,7 @@ function createCard(q) {
     h("div", { class: "q-body" }, h("p", { class: "q-text" }), h("p", { class: "q-meta" }),
       h("button", { type: "button", class: "withdraw", hidden: true, onclick: () => withdraw(q.id) }, t("withdraw"))),
     h("button", { type: "button", class: "vote", onclick: () => toggleVote(q.id) },
-      h("span", { class: "sr-only" }, t("vote")), icon, h("span", { class: "count" })));
+      h("span", { class: "sr-only" }, t("vote")), icon, h("span", { class: "count" }), h("small", { class: "noun" })));
 }
 
 function updateCard(el, q) {
@@ -308,6 +308,7 @@ function updateCard(el, q) {
   button.disabled = !store.event.settings.voting_open || view.banned;
   button.setAttribute("aria-pressed", String(Boolean(q.voted)));
   $(".count", button).textContent = String(q.votes ?? 0);
+  $(".noun", button).textContent = tn("votes", q.votes ?? 0);
 }
 
 /** An own question merged by the moderator: say into which one (when this phone knows it). */
@@ -389,7 +390,7 @@ function ask(event) {
   const text = $("#ask-text").value.trim();
   const max = store.event?.settings.max_question_length ?? 300;
   if (!text) return say(t("err_empty"), true);
-  if (text.length > max) return say(t("err_too_long", { max }), true);
+  if (text.length > max) return say(tn("err_too_long", max), true);
   if (!link) return say(t("err_join"), true);
   const name = $("#ask-name").value.trim();
   if (!name && store.event && !store.event.settings.anonymous_allowed) {
@@ -512,10 +513,9 @@ async function warmCacheOnce() {
   if (!("serviceWorker" in navigator) || !window.caches) return;
   try {
     await navigator.serviceWorker.register("/sw.js");
-    const files = [location.pathname, ...[...document.querySelectorAll("link[rel=stylesheet], script[src]")]
-      .map((el) => el.getAttribute("href") || el.getAttribute("src")),
-    "/static/js/live.js", "/static/vendor/socket.io.esm.min.js"];
-    const cache = await caches.open("qa-shell-v1");
+    const files = [location.pathname, ...performance.getEntriesByType("resource").map((r) => r.name)
+      .filter((url) => url.startsWith(`${location.origin}/static/`))];  // every file it loaded
+    const cache = await caches.open(`qa-shell-${document.documentElement.dataset.assets}`);
     await cache.addAll(files.map((url) => new Request(url, { cache: "force-cache" })));  // no second download
     document.documentElement.dataset.offlineReady = "true";
   } catch { /* no offline shell: the page still works online */ }

@@ -1,6 +1,6 @@
 // Shared by every page: strings, DOM helpers, the socket, the rev-based store, the outbox,
 // the connection state and a keyed list renderer with gentle animations.
-import { io } from "/static/vendor/socket.io.esm.min.js";
+import { io } from "../vendor/socket.io.esm.min.js";  // relative: same versioned path
 
 // ---------------------------------------------------------------- strings
 
@@ -246,6 +246,7 @@ export function connect({ code, token, store, outbox = null, onState, onPresence
   let flushing = false;
   let retryTimer = null;
   let failedRounds = 0; // flushes in a row that ended with "not now"
+  let closed = false;   // close() was called: never connect again (a link that is no longer valid)
   const socket = io({
     auth: (cb) => {
       since = store.version;
@@ -271,7 +272,7 @@ export function connect({ code, token, store, outbox = null, onState, onPresence
   socket.on("disconnect", (reason) => {
     setState(navigator.onLine ? "reconnecting" : "offline");
     // the server cut us off (a rotated key, a log-out, a ban): connect once more to hear why
-    if (reason === "io server disconnect") socket.connect();
+    if (reason === "io server disconnect" && !closed) socket.connect();
   });
   socket.io.on("reconnect_attempt", () => setState(navigator.onLine ? "reconnecting" : "offline"));
   socket.on("connect_error", (err) => {
@@ -283,19 +284,29 @@ export function connect({ code, token, store, outbox = null, onState, onPresence
     socket.disconnect();
   });
   window.addEventListener("online", () => {
+    if (closed) return;
     setState("reconnecting");
     socket.connect();
   });
   if (!navigator.onLine) setState("offline");
 
-  /** Emit with an acknowledgement; a timeout or lost link answers {ok:false, code: "offline"}. */
+  /** Emit with an acknowledgement. Without a link it is not sent: {ok: false, error: {code:
+   * "offline"}}; sent but unanswered in time: the same with details {reason: "timeout"}
+   * (the server may or may not have done it). */
   async function call(name, payload, timeout = 10000) {
     if (!socket.connected) return { ok: false, error: { code: "offline" } };
     try {
       return await socket.timeout(timeout).emitWithAck(name, payload);
     } catch {
-      return { ok: false, error: { code: "offline" } };
+      return { ok: false, error: { code: "offline", details: { reason: "timeout" } } };
     }
+  }
+
+  /** Disconnect for good (the credential is no longer valid). */
+  function close() {
+    closed = true;
+    clearTimeout(retryTimer);
+    socket.disconnect();
   }
 
   /**
@@ -347,7 +358,7 @@ export function connect({ code, token, store, outbox = null, onState, onPresence
     flush();
   }
 
-  return { socket, call, send, flush, get state() { return state; } };
+  return { socket, call, send, flush, close, get state() { return state; } };
 }
 
 /** Show the connection state in el (live, reconnecting, offline). */
@@ -358,22 +369,62 @@ export function showState(el, state) {
   el.textContent = t(shown);
 }
 
-/** The message a person should read for a refusal. */
+// The words for a refusal, by its code and the detail that tells refusals of one code apart
+// (docs/protocol.md, "Error codes"): "code/what" or "code/reason" for an object `details`,
+// "code/field/problem" or "code/field/type" for a list; else "code" alone. Never by the
+// English message. `offline` is the page's own: the link was down, nothing was sent.
+export const REFUSALS = {
+  "offline": "err_offline",
+  "offline/timeout": "err_no_answer",
+  "closed/questions": "err_closed",
+  "closed/voting": "err_voting_closed",
+  "closed": "err_closed_now",
+  "invalid/text/too_long": "err_too_long",
+  "invalid/text/empty": "err_empty",
+  "invalid/author_name/required": "err_name_required",
+  "invalid": "err_invalid",
+  "not_found/question": "err_not_found",
+  "not_found/issue": "err_no_issue",
+  "not_found/speaker": "err_no_speaker",
+  "not_found/event": "err_no_event",
+  "not_found/action": "err_no_action",
+  "not_found": "err_gone",
+  "conflict/merged": "err_merged",
+  "conflict/target_dismissed": "err_target_dismissed",
+  "conflict/not_live": "err_not_live",
+  "conflict/too_late": "undo_too_late",
+  "conflict/undone": "err_undone",
+  "conflict/later_action": "err_undo_later",
+  "conflict/changed": "err_changed",
+  "conflict/not_undoable": "err_not_undoable",
+  "conflict/withdrawn": "err_withdrawn",
+  "conflict/not_pending": "err_not_pending",
+  "conflict": "err_conflict",
+  "rate_limited": "err_rate_limited",
+  "forbidden": "err_forbidden",
+  "banned": "err_banned",
+  "unauthorized": "err_unauthorized",
+  "too_large": "err_too_large",
+  "busy": "err_busy",
+  "unavailable": "err_not_now",
+  "internal": "err_not_saved",
+};
+
+/** The REFUSALS entry for a refusal: its code with the most specific detail it has. */
+export function refusalKey(error) {
+  const code = String(error?.code || "error");
+  const details = error?.details;
+  const subs = Array.isArray(details)
+    ? details.flatMap((d) => [`${d?.field}/${d?.problem}`, `${d?.field}/${d?.type}`])
+    : [details?.what, details?.reason];
+  const specific = subs.filter(Boolean).map((sub) => `${code}/${sub}`).find((k) => k in REFUSALS);
+  return specific || code;
+}
+
+/** The message a person should read for a refusal, in the page's language. */
 export function errorMessage(error) {
-  if (!error) return t("err_generic");
-  const tooLong = (error.details || []).find((d) => d.problem === "too_long");
-  if (tooLong) return t("err_too_long", { max: tooLong.max });
-  const byCode = {
-    closed: /vot/i.test(error.message || "") ? "err_voting_closed" : "err_closed",
-    rate_limited: "err_rate_limited",
-    forbidden: "err_forbidden",
-    not_found: "err_not_found",
-    unauthorized: "err_unauthorized",
-    banned: "err_banned",
-    busy: "err_not_now",
-    unavailable: "err_not_now",
-    internal: "err_not_saved",
-  };
-  if (error.code === "invalid" && /anonymous/i.test(error.message || "")) return t("err_name_required");
-  return t(byCode[error.code] || "err_generic");
+  const key = REFUSALS[refusalKey(error)];
+  if (!key) return t("err_generic");
+  const tooLong = Array.isArray(error.details) && error.details.find((d) => d?.problem === "too_long");
+  return tooLong ? tn(key, Number(tooLong.max)) : t(key);
 }

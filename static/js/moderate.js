@@ -31,10 +31,13 @@ let team = null;                          // who else moderates, who edits what 
 async function moderatorToken() {
   const key = new URLSearchParams(location.hash.slice(1)).get("key");
   if (key) {
-    history.replaceState(null, "", location.pathname + location.search);
     const res = await fetch(`/api/v1/events/${code}/moderator-session`, {
       method: "POST", headers: { Authorization: `Bearer ${key}` },
     });
+    // only a clear answer about the key settles it; the server not able to answer now is not
+    // a bad link (the key stays in the URL for the next try)
+    if (!res.ok && res.status !== 401) throw new Error(`moderator-session: ${res.status}`);
+    history.replaceState(null, "", location.pathname + location.search);
     if (res.ok) localStorage.setItem(tokenKey, (await res.json()).token);
     else localStorage.removeItem(tokenKey);
   }
@@ -44,8 +47,17 @@ async function moderatorToken() {
 async function start() {
   let token = null;
   if (!organiser) {  // a logged-in organiser connects with the session cookie, no token
-    try { token = await moderatorToken(); } catch { /* offline: below */ }
-    if (!token) return fail(t("err_mod_link"));
+    try {
+      token = await moderatorToken();
+    } catch {  // offline or the server not answering: try again, do not call the link bad
+      token = localStorage.getItem(tokenKey);
+      if (!token) {
+        showState($("#conn"), "offline");
+        setTimeout(start, 3000);
+        return;
+      }
+    }
+    if (!token) return badLink();
   }
   link = connect({
     code, token, store,
@@ -53,8 +65,7 @@ async function start() {
     onPresence: showPresence,
     onAuthError: () => {
       if (!organiser) localStorage.removeItem(tokenKey);
-      link.socket.disconnect();
-      fail(t("err_mod_link"));
+      badLink();
     },
   });
   const keepBlocklist = (data) => { if (data.blocklist) blocklist = data.blocklist; };
@@ -63,17 +74,35 @@ async function start() {
   team = initTeam({ link, store, el: $("#team") });
 }
 
-function fail(message) {
-  const el = $("#mod-error");
-  el.textContent = message;
-  el.hidden = false;
-  showState($("#conn"), "offline");
+let linkGone = false;
+
+/** The link (or the organiser's session) is not valid: the whole page says so and what to do,
+ * instead of an empty console under an "Offline" badge. */
+function badLink() {
+  if (linkGone) return;
+  linkGone = true;
+  link?.close();
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+  const langs = $(".langs");
+  document.body.replaceChildren(
+    h("header", { class: "topbar" }, langs),
+    h("main", { class: "narrow bad-link", id: "bad-link" },
+      h("h1", {}, t("bad_link_title")),
+      h("p", { role: "alert" }, t("err_mod_link")),
+      h("p", {}, h("a", { href: "/admin/login" }, t("bad_link_organiser")))));
+}
+
+/** A moderator action was refused: say why, in the page's language (offline: it was not
+ * done; a link that stopped working: the whole page says so). */
+function refused(error) {
+  if (error?.code === "unauthorized") return badLink();
+  toast(errorMessage(error), 5000, false, true);
 }
 
 // ---------------------------------------------------------------- several moderators
 
 function showPresence(p) {
-  $("#presence").textContent = t("connected", { n: p.audience });
+  $("#presence").textContent = tn("connected", p.audience);
 }
 
 /** Tell the other moderators which question this console edits (null: none). */
@@ -133,7 +162,7 @@ function suggestion(q) {
 }
 
 function render() {
-  if (!store.event) return;
+  if (!store.event || linkGone) return;
   if (!view.status) view.status = store.event.settings.pre_moderation ? "pending" : "live";
   for (const id of marked) if (!["pending", "live", "answered", "dismissed"].includes(store.questions.get(id)?.status)) marked.delete(id);
   renderSwitches();
@@ -171,7 +200,7 @@ function renderTools() {
   chip.hidden = view.asker === null;
   if (view.asker !== null) chip.textContent = `${t("only_asker")} ✕`;
   $("#marked").hidden = marked.size === 0;
-  $("#marked-n").textContent = t("n_selected", { n: marked.size });
+  $("#marked-n").textContent = tn("n_selected", marked.size);
 }
 
 function renderIssues() {
@@ -310,7 +339,7 @@ function detailsFor(q) {
   const open = view.openAsker === q.id;
   return [
     h("button", { type: "button", class: "link asker-count", "aria-expanded": String(open),
-      onclick: () => { view.openAsker = open ? null : q.id; render(); } }, t("this_asker", { n: theirs.length })),
+      onclick: () => { view.openAsker = open ? null : q.id; render(); } }, tn("this_asker", theirs.length)),
     h("button", { type: "button", class: "link", "aria-keyshortcuts": "f", onclick: () => filterAsker(q) },
       view.asker === q.asker ? t("everyones_questions") : t("only_these")),
     open ? h("ol", { class: "asker-list" }, ...theirs.map((other) => h("li", {},
@@ -343,7 +372,7 @@ async function moderate(q, change, label) {
     store.mergeRow(ack.question);
     store.changed();
     if (label) offerUndo(label, ack.action_id);
-  } else toast(errorMessage(ack.error));
+  } else refused(ack.error);
   return ack;
 }
 
@@ -377,7 +406,7 @@ async function toggleScreen(q) {
 
 async function show(id) {
   const ack = await link.call("show", { question_id: id });
-  if (!ack.ok) return toast(errorMessage(ack.error));
+  if (!ack.ok) return refused(ack.error);
   store.event = { ...store.event, on_screen_question_id: id };
   store.changed();
   offerUndo(id === null ? t("did_hide") : t("did_show"), ack.action_id);
@@ -385,7 +414,7 @@ async function show(id) {
 
 async function setIssue(issueId) {
   const ack = await link.call("set_issue", { issue_id: issueId });
-  if (!ack.ok) return toast(errorMessage(ack.error));
+  if (!ack.ok) return refused(ack.error);
   store.event = { ...store.event, current_issue_id: issueId };
   if (view.issue === issueId) view.issue = null;
   store.changed();
@@ -417,7 +446,7 @@ function openMerge() {
   fill($("#merge-target"), ...options.map((q) => h("option", { value: q.id, selected: q.id === target?.id },
     `#${q.id} · ${q.votes} · ${clip(q.text, 90)}`)));
   const others = sources.filter((id) => id !== Number($("#merge-target").value));
-  $("#merge-what").textContent = t("merge_what", { n: others.length });
+  $("#merge-what").textContent = tn("merge_what", others.length);
   $("#merge-dialog").showModal();
   $("#merge-target").focus();
 }
@@ -426,7 +455,7 @@ async function mergeInto(sources, into) {
   const ids = sources.filter((id) => id !== into);
   if (!ids.length) return;
   const ack = await link.call("merge", ids.length === 1 ? { question_id: ids[0], into } : { question_ids: ids, into });
-  if (!ack.ok) return toast(errorMessage(ack.error));
+  if (!ack.ok) return refused(ack.error);
   store.mergeRow(ack.question);
   for (const id of ack.merged || ids) {
     const q = store.questions.get(id);
@@ -436,7 +465,7 @@ async function mergeInto(sources, into) {
   marked.delete(into);
   view.selected = into;
   store.changed();
-  offerUndo(t("did_merge", { n: ids.length }), ack.action_id);
+  offerUndo(tn("did_merge", ids.length), ack.action_id);
 }
 
 function mergeIntoSuggestion(q) {
@@ -461,10 +490,10 @@ function toggleMark(id) {
 
 async function banAsker(q) {
   if (!q.asker) return;
-  const ok = await confirmDialog(t("ban_confirm", { n: askerQuestions(q.asker).length }), t("ban_asker"));
+  const ok = await confirmDialog(tn("ban_confirm", askerQuestions(q.asker).length), t("ban_asker"));
   if (!ok) return;
   const ack = await link.call("ban", { question_id: q.id });
-  if (!ack.ok) return toast(errorMessage(ack.error));
+  if (!ack.ok) return refused(ack.error);
   for (const id of ack.dismissed || []) {
     const row = store.questions.get(id);
     if (row && row.status === "pending") store.questions.set(id, { ...row, status: "dismissed" });
@@ -483,7 +512,7 @@ async function openBans() {
     h("span", { class: "muted" }, clip(b.text || "", 80)), " ",
     h("button", { type: "button", class: "small", onclick: async (e) => {
       const answer = await link.call("unban", { question_id: b.question_id });
-      if (!answer.ok) return toast(errorMessage(answer.error));
+      if (!answer.ok) return refused(answer.error);
       e.target.closest("li").remove();
       $("#bans-empty").hidden = $("#bans-list").children.length > 0;
       toast(t("did_unban"));
@@ -512,7 +541,7 @@ async function saveBlocklist() {
   const phrases = $("#blocklist-phrases").value.split("\n").map((s) => s.trim()).filter(Boolean);
   const builtin = [...document.querySelectorAll("[data-builtin]")].filter((b) => b.checked).map((b) => b.dataset.builtin);
   const ack = await link.call("set_blocklist", { phrases, builtin });
-  if (!ack.ok) return toast(errorMessage(ack.error));
+  if (!ack.ok) return refused(ack.error);
   blocklist = ack.blocklist;
   toast(t("saved"));
 }
@@ -526,7 +555,7 @@ async function changeSetting(box) {
   delete box.dataset.busy;
   if (!ack.ok) {
     box.checked = !value;
-    return toast(errorMessage(ack.error));
+    return refused(ack.error);
   }
   if (ack.event && (!store.event || ack.event.rev >= store.event.rev)) store.event = ack.event;
   else store.event = { ...store.event, settings: { ...store.event.settings, [box.dataset.setting]: value } };
@@ -547,7 +576,7 @@ async function undo() {
   undoable = null;
   const ack = await link.call("undo", { action_id: actionId });
   if (ack.ok) toast(t("undone"));
-  else toast(ack.error?.code === "conflict" ? t("undo_too_late") : errorMessage(ack.error), 4000, false, true);
+  else refused(ack.error);
 }
 
 function toast(text, ms = 3000, withUndo = false, isError = false) {
@@ -650,7 +679,7 @@ $("#asker-filter").addEventListener("click", () => filterAsker(null));
 $("#toast-undo").addEventListener("click", undo);
 $("#merge-target").addEventListener("change", () => {
   const n = mergeSources().filter((id) => id !== Number($("#merge-target").value)).length;
-  $("#merge-what").textContent = t("merge_what", { n });
+  $("#merge-what").textContent = tn("merge_what", n);
 });
 $("#merge-target").addEventListener("keydown", (e) => {
   if (e.key === "Enter") { e.preventDefault(); $("#merge-dialog").close("merge"); }

@@ -24,6 +24,8 @@ def test_a_blocklisted_question_is_held_and_never_reaches_the_screen(events, ser
     organiser.locator("#password").fill("correct horse")
     organiser.locator("button[type=submit]").click()
     row = organiser.locator(f'.event-row[data-code="{event["code"]}"]')
+    expect(row).to_be_visible()
+    organiser.wait_for_load_state()  # the page's module has run: its forms are wired
     editor = row.locator("form[data-blocklist]")
     editor.get_by_label("Blocklist").fill("  buy now \ncrypto*\nbuy now")
     editor.get_by_label("Built-in Russian list").check()

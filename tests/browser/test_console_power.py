@@ -148,7 +148,7 @@ def test_merge_by_keyboard_keeps_voters_and_tells_the_asker(
     console.keyboard.press("j")
     expect(selected).to_contain_text(dup_text)
     console.keyboard.press("Space")
-    expect(console.locator("#marked-n")).to_have_text("1 selected")
+    expect(console.locator("#marked-n")).to_have_text("1 question selected")
     console.keyboard.press("k")
     console.keyboard.press("m")
     expect(console.locator("#merge-dialog")).to_be_visible()
@@ -156,7 +156,7 @@ def test_merge_by_keyboard_keeps_voters_and_tells_the_asker(
     console.keyboard.press("Enter")
     expect(console.locator("#queue li")).to_have_count(1)
     expect(row(console, target_text).locator(".votes")).to_contain_text("4")
-    expect(console.locator("#toast-text")).to_have_text("Merged 1 · Undo (z)")
+    expect(console.locator("#toast-text")).to_have_text("Merged 1 question · Undo (z)")
     expect(asker.locator("li", has_text=dup_text)).to_contain_text(f"Merged into: {target_text}")
     assert {q["id"]: q["votes"] for q in api.state()["questions"]}[target["id"]] == 4
 
@@ -236,7 +236,7 @@ def test_banning_from_the_console_cuts_the_phone_off(console, api, event, new_co
     show_issue(console, 5)
     expect(console.locator("#queue li[aria-current=true]")).to_contain_text(spam)
     expect(console.locator("#queue li[aria-current=true] .details")).to_contain_text(
-        "This asker: 1 questions"
+        "This asker: 1 question"
     )
     console.keyboard.press("b")
     expect(console.locator("#confirm-dialog")).to_be_visible()

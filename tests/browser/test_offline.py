@@ -41,11 +41,11 @@ def test_outbox_survives_a_reload_and_sends_once(events, new_context, server):
     vote = page.locator("li", has_text=THEIRS).get_by_role("button", name=re.compile("Upvote"))
     vote.click()
     expect(vote).to_have_attribute("aria-pressed", "true")
-    expect(page.locator("#outbox")).to_have_text("2 waiting to send")
+    expect(page.locator("#outbox")).to_have_text("2 messages waiting to send")
 
     page.reload()  # still offline: the service worker serves the page from its cache
     expect(page.locator("#conn")).to_have_text("Offline")
-    expect(page.locator("#outbox")).to_have_text("2 waiting to send")
+    expect(page.locator("#outbox")).to_have_text("2 messages waiting to send")
     expect(page.locator("li", has_text=OFFLINE)).to_contain_text("Waiting to send")
     expect(vote).to_have_attribute("aria-pressed", "true")
     screenshot(page, "audience-offline-390x844")

@@ -37,7 +37,7 @@ def test_a_vote_and_a_question_made_during_a_lock_arrive_once_it_is_released(
     vote.click()
     page.get_by_label("Your question").fill(MINE)
     page.get_by_role("button", name="Send").click()
-    expect(page.locator("#outbox")).to_have_text("2 waiting to send")
+    expect(page.locator("#outbox")).to_have_text("2 messages waiting to send")
     expect(vote).to_have_attribute("aria-pressed", "true")
     holder.wait(timeout=30)
 
