@@ -12,7 +12,7 @@ import unicodedata
 from contextlib import suppress
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, lazy_pgettext
 from sqlalchemy import select
 
 from . import domain, passwords, revocation, storage
@@ -133,35 +133,34 @@ def index():
     query = select(ModeratorSeat).filter_by(revoked_at=None).order_by(ModeratorSeat.id)
     for seat in db.session.scalars(query):
         seats.setdefault(seat.event_id, []).append(seat)
-    return render_template(
-        "admin/index.html", admin=admin, events=events, links=links, seats=seats
-    )
+    return render_template("admin/index.html", admin=admin, events=events, links=links, seats=seats)
 
 
-# what the event log calls each action (the names the domain records; any other shows as is)
+# what the event log calls each action (the names the domain records; any other shows as is), in
+# a context of their own: "Approved" in the log is a person's act, on the console a question's state
 ACTIONS = {
-    "moderate": lazy_gettext("Changed a question"),
-    "approve": lazy_gettext("Approved"),
-    "reopen": lazy_gettext("Back to live"),
-    "hold": lazy_gettext("Sent back to pending"),
-    "dismiss": lazy_gettext("Dismissed"),
-    "answered": lazy_gettext("Marked answered"),
-    "edit": lazy_gettext("Edited"),
-    "move": lazy_gettext("Moved to another issue"),
-    "addressee": lazy_gettext("Changed the addressee"),
-    "merge": lazy_gettext("Merged"),
-    "show": lazy_gettext("On screen"),
-    "ban": lazy_gettext("Banned the asker"),
-    "unban": lazy_gettext("Lifted a ban"),
-    "undo": lazy_gettext("Undid an action"),
-    "settings": lazy_gettext("Changed the settings"),
-    "set_issue": lazy_gettext("Changed the current issue"),
-    "set_blocklist": lazy_gettext("Changed the blocklist"),
-    "screen_mode": lazy_gettext("Switched the join slide"),
-    "clock": lazy_gettext("Changed the clock"),
-    "seat_create": lazy_gettext("Added a moderator"),
-    "seat_rotate": lazy_gettext("Gave a moderator a new link"),
-    "seat_revoke": lazy_gettext("Revoked a moderator"),
+    "moderate": lazy_pgettext("event log", "Changed a question"),
+    "approve": lazy_pgettext("event log", "Approved"),
+    "reopen": lazy_pgettext("event log", "Back to live"),
+    "hold": lazy_pgettext("event log", "Sent back to pending"),
+    "dismiss": lazy_pgettext("event log", "Dismissed"),
+    "answered": lazy_pgettext("event log", "Marked answered"),
+    "edit": lazy_pgettext("event log", "Edited"),
+    "move": lazy_pgettext("event log", "Moved to another issue"),
+    "addressee": lazy_pgettext("event log", "Changed the addressee"),
+    "merge": lazy_pgettext("event log", "Merged"),
+    "show": lazy_pgettext("event log", "On screen"),
+    "ban": lazy_pgettext("event log", "Banned the asker"),
+    "unban": lazy_pgettext("event log", "Lifted a ban"),
+    "undo": lazy_pgettext("event log", "Undid an action"),
+    "settings": lazy_pgettext("event log", "Changed the settings"),
+    "set_issue": lazy_pgettext("event log", "Changed the current issue"),
+    "set_blocklist": lazy_pgettext("event log", "Changed the blocklist"),
+    "screen_mode": lazy_pgettext("event log", "Switched the join slide"),
+    "clock": lazy_pgettext("event log", "Changed the clock"),
+    "seat_create": lazy_pgettext("event log", "Added a moderator"),
+    "seat_rotate": lazy_pgettext("event log", "Gave a moderator a new link"),
+    "seat_revoke": lazy_pgettext("event log", "Revoked a moderator"),
 }
 
 

@@ -52,6 +52,7 @@ from .schemas import (
     SimilarIn,
     UndoIn,
     VoteIn,
+    WithdrawIn,
     parse,
 )
 
@@ -263,6 +264,14 @@ def vote(question_id: int):
 def unvote(question_id: int):
     """Take a vote back (idempotent)."""
     return _vote(question_id, False)
+
+
+@route("POST", "/questions/<id:question_id>/withdraw", "participant")
+def withdraw(question_id: int):
+    """Withdraw an own question still waiting for review (as `withdraw`)."""
+    actor = actor_of_question(question_id)
+    question = domain.withdraw(actor, WithdrawIn(question_id=question_id))
+    return jsonify({"question": view_for(actor, question)})
 
 
 def with_id(body: object, **values) -> dict:

@@ -98,6 +98,22 @@ JS_STRINGS = {
     "yours": lazy_gettext("Yours"),
     "awaiting_review": lazy_gettext("Awaiting review"),
     "dismissed_own": lazy_gettext("Not published by the moderator"),
+    # the phone (issue 10): the draft's issue, tabs, my questions, withdraw
+    "now_discussing": lazy_gettext("Now discussing: issue %(n)s — %(title)s"),
+    "draft_for": lazy_gettext("Your question will go to issue %(n)s — %(title)s"),
+    "live_questions": Plural("%(n)s live question", "%(n)s live questions"),
+    "name_optional": lazy_gettext("(optional)"),
+    "name_required": lazy_gettext("(required)"),
+    "status_live": lazy_gettext("Published"),
+    "status_answered": lazy_gettext("Answered"),
+    "status_withdrawn": lazy_gettext("Withdrawn"),
+    "withdraw": lazy_gettext("Withdraw"),
+    "did_withdraw": lazy_gettext("Your question was withdrawn."),
+    "withdrawn_by_asker": lazy_gettext("Withdrawn by the asker"),
+    "err_withdrawn": lazy_gettext("This question was withdrawn by its asker."),
+    "err_not_pending": lazy_gettext(
+        "This question is no longer waiting for review, so it cannot be withdrawn."
+    ),
     "waiting_to_send": lazy_gettext("Waiting to send"),
     "on_screen": lazy_gettext("On screen"),
     "current": lazy_gettext("Now"),

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
 
-STATUSES = ("pending", "live", "answered", "dismissed", "merged")
+STATUSES = ("pending", "live", "answered", "dismissed", "merged", "withdrawn")
 PUBLIC_STATUSES = ("live", "answered")
 ROLES = ("moderator", "panelist")
 SCREEN_MODES = ("questions", "join")

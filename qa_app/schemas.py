@@ -218,6 +218,13 @@ class BanIn(Payload):
     question_id: Id
 
 
+class WithdrawIn(Payload):
+    """The `withdraw` event (REST: POST /questions/<id>/withdraw): the asker takes back a
+    question still waiting for review."""
+
+    question_id: Id
+
+
 class UndoIn(Payload):
     """The `undo` event (REST: POST /actions/<id>/undo): an action of the audit log."""
 

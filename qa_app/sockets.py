@@ -35,6 +35,7 @@ from .schemas import (
     SyncIn,
     UndoIn,
     VoteIn,
+    WithdrawIn,
     connect_since,
     parse,
 )
@@ -171,6 +172,13 @@ def on_vote(actor: Actor, payload: object) -> dict:
 
 
 @acked
+def on_withdraw(actor: Actor, payload: object) -> dict:
+    """`withdraw`: the asker takes back an own question still waiting for review."""
+    question = domain.withdraw(actor, parse(WithdrawIn, payload))
+    return {"question": view_for(actor, question)}
+
+
+@acked
 def on_similar(actor: Actor, payload: object) -> dict:
     """`similar`: up to three live questions like the one being typed."""
     questions = domain.similar(actor, parse(SimilarIn, payload))
@@ -303,6 +311,7 @@ def on_unknown(event: object, *args: object) -> dict:
 HANDLERS = {
     "ask": on_ask,
     "vote": on_vote,
+    "withdraw": on_withdraw,
     "similar": on_similar,
     "moderate": on_moderate,
     "merge": on_merge,

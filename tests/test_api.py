@@ -35,6 +35,8 @@ def world(app, client):
 
         edit = ModerateIn(question_id=questions[1].id, text="Q1?")
         action = domain.moderate(moderator(event), edit).action_id  # an action to undo
+        held = domain.ask(alice, AskIn(issue_id=event.issues[0].id, text="Q2?", client_id="c2"))
+        domain.moderate(moderator(event), ModerateIn(question_id=held.id, status="pending"))
         set_admin_password("organiser", "correct horse battery")
         from qa_app.domain.seats import active_seats, open_seat
 
@@ -49,6 +51,7 @@ def world(app, client):
             "issue": event.issues[1].id,
             "q": questions[0].id,
             "q2": questions[1].id,
+            "pending": held.id,  # alice's, waiting for review
             "tokens": {"participant": token, "moderator": key, "other_moderator": other_key},
         }
     return world
@@ -96,6 +99,7 @@ ROUTES = [
     ),
     ("vote", "PUT", "/api/v1/questions/{q}/vote", None, PARTICIPANT_ONLY),
     ("unvote", "DELETE", "/api/v1/questions/{q}/vote", None, PARTICIPANT_ONLY),
+    ("withdraw", "POST", "/api/v1/questions/{pending}/withdraw", None, PARTICIPANT_ONLY),
     ("moderate", "PATCH", "/api/v1/questions/{q}", {"status": "answered"}, MODERATOR_ONLY),
     ("merge", "POST", "/api/v1/questions/{q2}/merge", {"into": "{q}"}, MODERATOR_ONLY),
     (
@@ -223,7 +227,8 @@ def test_route_by_role(app, client, world, role, name, method, path, body, expec
         )
     elif name == "get":
         assert answer.json["event"]["code"] == world["code"]
-        assert {q["text"] for q in answer.json["questions"]} == {"Q0?", "Q1?"}
+        held = {"Q2?"} if role in ("participant", "moderator", "admin") else set()  # pending
+        assert {q["text"] for q in answer.json["questions"]} == {"Q0?", "Q1?"} | held
 
 
 BAD_BODIES = [
@@ -400,7 +405,10 @@ def test_openapi_document_lists_every_route_and_schema(client):
     paths = doc["paths"]
     for _name, method, path, _body, _expected in ROUTES:
         template = (
-            path.split("?")[0].replace("{q}", "{question_id}").replace("{q2}", "{question_id}")
+            path.split("?")[0]
+            .replace("{q}", "{question_id}")
+            .replace("{q2}", "{question_id}")
+            .replace("{pending}", "{question_id}")
         )
         template = template.replace("{seat}", "{seat_id}").replace("{seat2}", "{seat_id}")
         template = template.replace("export.csv", "export.{fmt}").replace(

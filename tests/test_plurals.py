@@ -40,6 +40,11 @@ EXPECTED = {
     "voters.": ("вопрос будет объединён", "вопроса будут объединены", "вопросов будут объединены"),
     "%(n)s question selected": ("Выбран", "Выбрано", "Выбрано"),
     "This asker: %(n)s question": ("вопрос", "вопроса", "вопросов"),
+    "%(n)s live question": (
+        "опубликованный вопрос",
+        "опубликованных вопроса",
+        "опубликованных вопросов",
+    ),
 }
 # where the words above do not tell the forms apart, the noun must be there too
 NOUNS = {

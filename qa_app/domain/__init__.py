@@ -11,7 +11,7 @@ from .events import (
     show,
     update_settings,
 )
-from .questions import ask, merge, moderate
+from .questions import ask, merge, moderate, withdraw
 from .screen import set_clock, set_screen_mode
 from .seats import (
     create_seat,
@@ -55,4 +55,5 @@ __all__ = [
     "undo",
     "update_settings",
     "vote",
+    "withdraw",
 ]

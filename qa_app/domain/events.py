@@ -124,7 +124,7 @@ def show(actor: Actor, data: ShowIn) -> Shown:
             question = db.session.get(Question, data.question_id)
             if question is None or question.event_id != actor.event_id:
                 raise NotFound("This event has no such question.", details={"what": "question"})
-            if question.status in ("dismissed", "merged"):
+            if question.status in ("dismissed", "merged", "withdrawn"):
                 raise Conflict(
                     f"A {question.status} question cannot go on screen.",
                     details={"reason": "not_live"},

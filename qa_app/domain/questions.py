@@ -1,4 +1,4 @@
-"""Domain functions on questions: ask, moderate, merge (votes are in votes.py).
+"""Domain functions on questions: ask, withdraw, moderate, merge (votes are in votes.py).
 
 Every moderator action records itself in the audit log (audit.record) inside its own change,
 with what its inverse needs (undo.py): the questions it changed, each as it was before and as the
@@ -13,10 +13,19 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, literal, select
 
 from ..auth import BANNED_MESSAGE, Actor, require_moderator, require_participant
-from ..errors import Banned, Closed, Conflict, Invalid, NotFound
+from ..errors import Banned, Closed, Conflict, Forbidden, Invalid, NotFound
 from ..extensions import db
-from ..models import Event, Issue, Participant, Question, Speaker, Vote, utcnow
-from ..schemas import AskIn, MergeIn, ModerateIn
+from ..models import (
+    PUBLIC_STATUSES,
+    Event,
+    Issue,
+    Participant,
+    Question,
+    Speaker,
+    Vote,
+    utcnow,
+)
+from ..schemas import AskIn, MergeIn, ModerateIn, WithdrawIn
 from . import audit, ratelimit
 from .blocklist import held_reason
 from .core import Change, change
@@ -112,6 +121,33 @@ def ask(actor: Actor, data: AskIn) -> Question:
             held_reason=held,
         )
         db.session.add(question)
+        current.touch(question)
+    return question
+
+
+WITHDRAWN_MESSAGE = "The asker withdrew this question."
+
+
+def withdraw(actor: Actor, data: WithdrawIn) -> Question:
+    """The asker takes back an own question while it waits for review (status `withdrawn`,
+    seen by the asker's devices and the moderators, never by the audience). Not a moderator
+    action: it is not in the audit log and cannot be undone."""
+    participant_id = require_participant(actor)
+    with change(actor.event_id) as current:
+        question = _question_of(actor.event_id, data.question_id)
+        if question.participant_id != participant_id:
+            if question.status in PUBLIC_STATUSES:
+                raise Forbidden("Only the person who asked a question can withdraw it.")
+            raise NotFound("This event has no such question.", details={"what": "question"})
+        if question.status == "withdrawn":
+            raise Conflict("You already withdrew this question.", details={"reason": "withdrawn"})
+        if question.status != "pending":
+            raise Conflict(
+                f"Only a question waiting for review can be withdrawn; this one is "
+                f"{question.status}.",
+                details={"reason": "not_pending", "status": question.status},
+            )
+        question.status = "withdrawn"
         current.touch(question)
     return question
 
@@ -221,6 +257,8 @@ def moderate(actor: Actor, data: ModerateIn) -> Moderated:
                 "This question was merged into another; moderate that one.",
                 details={"reason": "merged"},
             )
+        if question.status == "withdrawn":
+            raise Conflict(WITHDRAWN_MESSAGE, details={"reason": "withdrawn"})
         before, screen = state_of(question), current.event.on_screen_question_id
         if data.text is not None:
             _check_text(current.event, data.text)
@@ -298,6 +336,8 @@ def _merge_target(event_id: int, target_id: int) -> Question:
             "The target is dismissed; reopen it before merging into it.",
             details={"reason": "target_dismissed"},
         )
+    if target.status == "withdrawn":
+        raise Conflict("The target was withdrawn by its asker.", details={"reason": "withdrawn"})
     return target
 
 
@@ -318,6 +358,11 @@ def merge(actor: Actor, data: MergeIn) -> Merged:
                 raise Conflict(
                     f"Question {question.id} is already merged into another.",
                     details={"reason": "merged"},
+                )
+            if question.status == "withdrawn":
+                raise Conflict(
+                    f"Question {question.id} was withdrawn by its asker.",
+                    details={"reason": "withdrawn"},
                 )
         target_before, screen = state_of(target), current.event.on_screen_question_id
         voters_before = _voters(target.id)

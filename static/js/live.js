@@ -397,6 +397,8 @@ export const REFUSALS = {
   "conflict/later_action": "err_undo_later",
   "conflict/changed": "err_changed",
   "conflict/not_undoable": "err_not_undoable",
+  "conflict/withdrawn": "err_withdrawn",
+  "conflict/not_pending": "err_not_pending",
   "conflict": "err_conflict",
   "rate_limited": "err_rate_limited",
   "forbidden": "err_forbidden",

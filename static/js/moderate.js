@@ -122,10 +122,13 @@ function shownIssue() {
 
 const inIssue = (q) => view.asker !== null || shownIssue() === "all" || q.issue_id === shownIssue();
 
+/** The view a question is listed in: a question its asker withdrew is under Dismissed. */
+const listedIn = (q) => (q.status === "withdrawn" ? "dismissed" : q.status);
+
 function visible() {
   const words = view.search.trim().toLowerCase();
   const items = [...store.questions.values()].filter((q) =>
-    q.status === view.status && inIssue(q)
+    listedIn(q) === view.status && inIssue(q)
     && (view.asker === null || q.asker === view.asker)
     && (!words || `${q.text} ${q.author_name || ""}`.toLowerCase().includes(words)));
   const age = (q) => Date.parse(q.created_at);
@@ -139,7 +142,7 @@ function visible() {
 
 function counts(filter) {
   const n = Object.fromEntries(VIEWS.map((s) => [s, 0]));
-  for (const q of store.questions.values()) if (filter(q) && q.status in n) n[q.status] += 1;
+  for (const q of store.questions.values()) if (filter(q) && listedIn(q) in n) n[listedIn(q)] += 1;
   return n;
 }
 
@@ -280,6 +283,7 @@ function updateRow(el, q) {
     onScreen ? h("span", { class: "badge onair" }, t("on_screen")) : null);
   const dup = suggestion(q);
   fill($(".q-notes", el),
+    q.status === "withdrawn" ? h("span", { class: "badge held" }, t("withdrawn_by_asker")) : null,
     q.held_reason ? h("span", { class: "badge held" }, t("held", { reason: q.held_reason })) : null,
     dup ? h("span", { class: "badge dup" }, t("possible_duplicate", { id: dup.id, text: clip(dup.text, 60) })) : null);
   team?.markRow(el, q.id);
@@ -307,6 +311,7 @@ function ensureActions(el, q) {
 const clip = (text, n) => (text.length > n ? text.slice(0, n - 1) + "…" : text);
 
 function actionsFor(q, onScreen, dup) {
+  if (q.status === "withdrawn") return [];  // the asker took it back: nothing to do with it
   const act = (label, fn, keyHint, cls = "small") => h("button", { type: "button", class: cls, "aria-keyshortcuts": keyHint, onclick: () => { select(q.id, false); fn(q); } }, label);
   const move = h("select", { class: "move", "aria-label": t("move_to"), onchange: (e) => moveTo(q, Number(e.target.value)) },
     ...store.issues.map((issue) => h("option", { value: issue.id, selected: issue.id === q.issue_id }, `${issue.position + 1}. ${clip(issue.title, 28)}`)));
@@ -340,7 +345,7 @@ function detailsFor(q) {
     h("button", { type: "button", class: "link", "aria-keyshortcuts": "f", onclick: () => filterAsker(q) },
       view.asker === q.asker ? t("everyones_questions") : t("only_these")),
     open ? h("ol", { class: "asker-list" }, ...theirs.map((other) => h("li", {},
-      h("span", { class: `badge st-${other.status}` }, t(other.status)), " ", other.text))) : null,
+      h("span", { class: `badge st-${other.status}` }, t(other.status === "withdrawn" ? "withdrawn_by_asker" : other.status)), " ", other.text))) : null,
   ];
 }
 
