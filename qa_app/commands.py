@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import json
+import os
+import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -13,37 +17,194 @@ from . import create_app, server_lock, storage
 
 
 def _app(serving: bool = False):
-    """The app, with its database migrated to the latest version (a server claims it first)."""
-    app = create_app()
+    """The app, with its database migrated to the latest version (a server claims it first);
+    a database that cannot be opened is named, with what to do, in place of a traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        app = create_app()
+    except OSError as exc:  # the instance folder (database, secret key) cannot be made
+        raise click.ClickException(
+            f"Cannot use the instance folder {exc.filename or ''}: {exc.strerror}. "
+            "Set QA_INSTANCE_PATH to a folder this user may write, or DATABASE_URL."
+        ) from None
     if serving:
         server_lock.claim(app)  # one server per SQLite file, refused before anything changes
-    storage.upgrade(app)
+    try:
+        storage.upgrade(app)
+    except DBAPIError as exc:
+        raise DatabaseUnavailable(app, exc) from None
     return app
+
+
+class DatabaseUnavailable(click.ClickException):
+    """The database could not be opened: which one, why (the driver's first line), what to do."""
+
+    def __init__(self, app, exc) -> None:
+        from .extensions import db
+
+        with app.app_context():
+            url = db.engine.url
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        if url.get_backend_name() == "sqlite":
+            where = Path(url.database or "").resolve()
+            advice = (
+                f"Check that the folder {where.parent} exists and this user may write to it "
+                "(or point DATABASE_URL / QA_INSTANCE_PATH elsewhere)."
+            )
+            name = f"the SQLite database {where}"
+        else:
+            advice = (
+                "Check that the server is running and reachable, and the user, password and "
+                "database name in DATABASE_URL."
+            )
+            name = f"the database {url.render_as_string(hide_password=True)}"
+        super().__init__(f"Cannot open {name}: {reason}.\n{advice}")
 
 
 @click.group(help="qa_app: live Q&A for panel discussions.")
 @click.version_option(package_name="qa-app")
-def cli() -> None:
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Also show each database migration as it runs (or set QA_VERBOSE=1).",
+)
+def cli(verbose: bool) -> None:
     """The command group."""
+    if verbose:
+        os.environ["QA_VERBOSE"] = "1"  # read by the migrations' logging set-up
 
 
 GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (Python's default: 700)
 
 
-def _serve(app, host: str, port: int) -> None:
-    """Run the real-time server until interrupted, with its connection limits raised."""
+class Stopped(SystemExit):
+    """Ctrl+C: raised by the SIGINT handler; a SystemExit, so gevent's hub passes it to the
+    main greenlet without printing it, as eventlet's server returns on it."""
+
+
+def _stop(_signum, _frame) -> None:
+    raise Stopped(0)
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse, in one line and before anything changes (migrations, the demo's new moderator
+    key), a port that is taken or an address this machine does not have: bind a probe socket
+    with the options the servers use, and close it."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError):
+        message = f"{host!r} is not an address or host name of this machine."
+        raise click.ClickException(message) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+            probe.listen(1)
+        except OSError as exc:
+            raise click.ClickException(_bind_refusal(host, port, exc)) from None
+
+
+def _bind_refusal(host: str, port: int, exc: OSError) -> str:
+    """What a failed bind means, and what to do, for a person."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"Port {port} is already in use (another qa-app, or another program): stop it, "
+            f"or choose another port, e.g. --port {port + 1 if port < 65535 else 5000}. "
+            "Nothing was changed."
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"Port {port} needs administrator rights on this machine: use a port above 1023, "
+            "e.g. --port 5000 (put nginx in front for port 80/443: docs/deployment.md)."
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"This machine has no address {host}: use --host 0.0.0.0 (every address) "
+            "or --host 127.0.0.1 (this machine only)."
+        )
+    return f"Cannot listen on {host}:{port}: {exc.strerror}."
+
+
+def _serve(app, host: str, port: int, phones: int) -> None:
+    """Run the real-time server until Ctrl+C, with its connection limits raised."""
     from . import httpserver
 
     mode = app.config["QA_ASYNC_MODE"]
     limit = app.config["QA_MAX_CONNECTIONS"]
-    _raise_fd_limit(limit)
+    _raise_fd_limit(limit, phones)
     _tune_gc()
+    shown = _lan_url(app, host, port) or f"http://{_shown_host(host)}:{port}"
     click.echo(
-        f"Serving on http://{host}:{port} ({mode}, up to {limit} connections); "
-        "press Ctrl+C to stop.",
+        f"Serving on {shown} ({mode}, up to {limit:,} connections); press Ctrl+C to stop.",
         err=True,
     )
-    httpserver.serve(app, host, port)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        httpserver.serve(app, host, port)
+    except Stopped:
+        pass
+    except OSError as exc:  # the port was taken between the check and now
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        raise click.ClickException(_bind_refusal(host, port, exc)) from None
+    click.echo("Stopped.", err=True)
+
+
+ALL_ADDRESSES = ("0.0.0.0", "::", "")
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def _shown_host(host: str) -> str:
+    """The host to print in links for a listening address."""
+    if host in ALL_ADDRESSES or host in LOOPBACK_HOSTS:
+        return "localhost"
+    return f"[{host}]" if ":" in host else host
+
+
+def _lan_url(app, host: str, port: int) -> str | None:
+    """The base URL phones on this network can open, when listening on every address without
+    QA_PUBLIC_URL: the machine's LAN address (remembered for the screen's QR code, see
+    qa_app/links.py); None otherwise."""
+    from .links import LAN_URL, lan_address
+
+    if host not in ALL_ADDRESSES or app.config.get("QA_PUBLIC_URL"):
+        return None
+    if LAN_URL not in app.extensions:
+        address = lan_address()
+        app.extensions[LAN_URL] = f"http://{address}:{port}" if address else None
+    return app.extensions[LAN_URL]
+
+
+def _base_url(app, host: str, port: int) -> str:
+    """The base of the printed links: QA_PUBLIC_URL, the LAN address, or the host given."""
+    return (
+        app.config.get("QA_PUBLIC_URL")
+        or _lan_url(app, host, port)
+        or f"http://{_shown_host(host)}:{port}"
+    )
+
+
+def _phones_hint(app, host: str, port: int) -> None:
+    """Say how phones reach the server when the printed links would not work on a phone."""
+    if app.config.get("QA_PUBLIC_URL"):
+        return
+    if host in LOOPBACK_HOSTS:
+        click.echo(
+            "Only this computer can open these links. For phones on the same network, start "
+            "with --host 0.0.0.0.",
+            err=True,
+        )
+    elif host in ALL_ADDRESSES and not _lan_url(app, host, port):
+        click.echo(
+            "No network address found for phones to use: connect to the hall's network, or "
+            f"set QA_PUBLIC_URL to the address phones open (e.g. QA_PUBLIC_URL=http://"
+            f"192.168.1.20:{port} qa-app demo --host 0.0.0.0).",
+            err=True,
+        )
 
 
 def _tune_gc() -> None:
@@ -58,8 +219,13 @@ def _tune_gc() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, 10, 10)
 
 
-def _raise_fd_limit(connections: int) -> None:
-    """Raise the open-files limit for connections; warn where it stays short.
+FD_RESERVE = 100  # descriptors besides connections: database pool, Redis, logs, the listener
+DEFAULT_PHONES = 2000
+
+
+def _raise_fd_limit(connections: int, phones: int = DEFAULT_PHONES) -> None:
+    """Raise the open-files limit for connections; warn when it stays short of the phones
+    expected (a warning about the 20,000-connection ceiling nobody reaches would be noise).
 
     A connection holds one descriptor (under gevent qa_app's WebSocket closes the duplicate
     simple-websocket makes), and the database pool, Redis, logs and the listener need a few
@@ -68,7 +234,7 @@ def _raise_fd_limit(connections: int) -> None:
     import resource
 
     infinity = resource.RLIM_INFINITY
-    wanted = connections + 100
+    wanted = connections + FD_RESERVE
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != infinity and hard < wanted:
         try:
@@ -79,21 +245,42 @@ def _raise_fd_limit(connections: int) -> None:
     if soft != infinity and soft < wanted:
         soft = wanted if hard == infinity else min(wanted, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-    if soft != infinity and soft < wanted:
-        click.echo(
-            f"Warning: only {soft} open files allowed (ulimit -n) for {connections} connections"
-            f" ({wanted} descriptors in all); raise the hard limit (LimitNOFILE= in systemd,"
-            " nofile in limits.conf).",
-            err=True,
-        )
+    warning = fd_warning(soft if soft != infinity else None, min(phones, connections))
+    if warning:
+        click.echo(warning, err=True)
+
+
+def fd_warning(open_files: int | None, phones: int) -> str | None:
+    """The warning for an organiser when open_files (None: unlimited) cannot hold phones."""
+    if open_files is None or open_files - FD_RESERVE >= phones + 2:  # + screen and moderator
+        return None
+    room = max(0, open_files - FD_RESERVE) // 100 * 100 or max(0, open_files - FD_RESERVE)
+    return (
+        f"Warning: this machine allows {open_files:,} open connections; a hall of more than "
+        f"~{room:,} phones needs more (you expect {phones:,}): run `ulimit -n 65536` before "
+        "starting, or set LimitNOFILE=65536 in the systemd unit."
+    )
+
+
+PHONES_OPTION = click.option(
+    "--phones",
+    default=DEFAULT_PHONES,
+    show_default=True,
+    type=click.IntRange(1),
+    help="How many phones you expect at most: you are warned if this machine cannot hold them.",
+)
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
+@PHONES_OPTION
+def serve(host: str, port: int, phones: int) -> None:
     """Run the real-time server (gevent unless QA_ASYNC_MODE says eventlet or threading)."""
-    _serve(_app(serving=True), host, port)
+    check_port(host, port)
+    app = _app(serving=True)
+    _phones_hint(app, host, port)
+    _serve(app, host, port, phones)
 
 
 def _print_event(code: str, key: str, urls: dict) -> None:
@@ -108,20 +295,20 @@ def _print_event(code: str, key: str, urls: dict) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
-def demo(host: str, port: int) -> None:
+@PHONES_OPTION
+def demo(host: str, port: int, phones: int) -> None:
     """Create the reference panel session (if absent), print its links, and serve."""
     from .demo import ensure_demo_event
     from .links import event_links
 
+    check_port(host, port)  # before the moderator key is replaced
     app = _app(serving=True)
-    shown_host = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
     with app.app_context():
         code, key = ensure_demo_event()
-        urls = event_links(
-            code, key, base=app.config.get("QA_PUBLIC_URL") or f"http://{shown_host}:{port}"
-        )
+        urls = event_links(code, key, base=_base_url(app, host, port))
     _print_event(code, key, urls)
-    _serve(app, host, port)
+    _phones_hint(app, host, port)
+    _serve(app, host, port, phones)
 
 
 @cli.command("create-event")
@@ -134,22 +321,25 @@ def demo(host: str, port: int) -> None:
     default=None,
     help="Public base URL for the links (default: QA_PUBLIC_URL or http://localhost:5000).",
 )
-def create_event(file: Path, as_json: bool, base_url: str | None) -> None:
+@click.option(
+    "--encoding",
+    default=None,
+    help="The file's text encoding (default: UTF-8, else guessed, e.g. cp1251 or koi8-r).",
+)
+def create_event(file: Path, as_json: bool, base_url: str | None, encoding: str | None) -> None:
     """Create an event from a programme text file or a JSON event file."""
     from . import agenda, domain
     from .errors import DomainError
     from .links import event_links
     from .schemas import EventIn, parse
 
+    text = read_programme(file, encoding)
+    as_event_json = _looks_like_json(file, text)
+    data = parse_json_file(file, text) if as_event_json else None
     app = _app()
-    text = file.read_text(encoding="utf-8-sig")
     with app.app_context():
         try:
-            raw = (
-                agenda.parse_event_json(json.loads(text))
-                if _looks_like_json(file, text)
-                else agenda.parse_programme(text)
-            )
+            raw = agenda.parse_event_json(data) if as_event_json else agenda.parse_programme(text)
             event, key = domain.create_event(parse(EventIn, raw))
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
@@ -168,6 +358,55 @@ def create_event(file: Path, as_json: bool, base_url: str | None) -> None:
 def _looks_like_json(file: Path, text: str) -> bool:
     """A .json file, or text that starts like a JSON object."""
     return file.suffix.lower() == ".json" or text.lstrip().startswith("{")
+
+
+def read_programme(file: Path, encoding: str | None = None) -> str:
+    """The text of a programme or event file: UTF-8 (with or without a BOM), or the encoding
+    given, or one charset-normalizer recognises (cp1251, koi8-r, UTF-16, ...), with a note
+    naming it; a binary or empty file is refused in one line."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"Cannot read {file}: {exc.strerror}.") from None
+    if not data.strip():
+        raise click.ClickException(f"{file} is empty: give a programme text or a JSON event file.")
+    if encoding:
+        try:
+            return data.decode(encoding).removeprefix("\ufeff")
+        except LookupError:
+            raise click.ClickException(f"Unknown encoding {encoding!r}.") from None
+        except UnicodeDecodeError as exc:
+            raise click.ClickException(
+                f"{file} is not {encoding} (byte {exc.start}); leave out --encoding to guess it."
+            ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+    guess = None if (b"\x00" in data and not utf16) else from_bytes(data).best()
+    if guess is None:
+        raise click.ClickException(
+            f"{file} is not a text file: save the programme as plain text (UTF-8) or JSON."
+        )
+    click.echo(
+        f"Note: {file} is not UTF-8; read it as {guess.encoding}. If the text looks wrong, "
+        "name its encoding (e.g. --encoding cp1251) or save it as UTF-8.",
+        err=True,
+    )
+    return str(guess).removeprefix("\ufeff")
+
+
+def parse_json_file(file: Path, text: str) -> object:
+    """The decoded JSON of an event file; a broken one is refused naming its line and column."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(
+            f"{file} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+        ) from None
 
 
 @cli.command("create-admin")

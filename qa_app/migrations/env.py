@@ -1,4 +1,5 @@
 import logging
+import os
 from logging.config import fileConfig
 
 from alembic import context
@@ -12,6 +13,8 @@ config = context.config
 # This line sets up loggers basically.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
+if os.environ.get('QA_VERBOSE', '').lower() in ('1', 'true', 'yes'):  # qa-app --verbose
+    logging.getLogger('alembic').setLevel(logging.INFO)
 
 
 def get_engine():
