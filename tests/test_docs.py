@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 from pathlib import Path
@@ -164,15 +165,32 @@ def project_text_files() -> list[Path]:
     return files
 
 
+OUTSIDE = re.compile("DESIGN" + r"\.md|\.\./" + "shared", re.IGNORECASE)
+
+
 def test_the_docs_stand_alone():
     """No doc, docstring, comment, page, test or description cites a file outside the
     repository (the pattern is assembled so that this file does not cite one either)."""
-    outside = re.compile("DESIGN" + r"\.md|\.\./" + "shared", re.IGNORECASE)
     files = project_text_files()
     folders = {path.relative_to(ROOT).parts[0] for path in files}
     expected = {"qa_app", "templates", "static", "docs", "tests"}
     assert expected | {"README.md", "CHANGELOG.md", "SECURITY.md"} <= folders
     citing = [
-        str(path.relative_to(ROOT)) for path in files if outside.search(path.read_text("utf-8"))
+        str(path.relative_to(ROOT)) for path in files if OUTSIDE.search(path.read_text("utf-8"))
     ]
     assert not citing, f"these cite files outside the repository: {citing}"
+
+
+def test_the_openapi_document_describes_the_api_on_its_own_terms(client):
+    doc = client.get("/api/openapi.json").json
+    description = doc["info"]["description"]
+    assert "docs/protocol.md" in description and "Socket.IO" in description
+    assert "Authorization: Bearer" in description and "X-CSRFToken" in description
+    assert not OUTSIDE.search(json.dumps(doc))
+    unexplained = [
+        f"{method.upper()} {path}"
+        for path, item in doc["paths"].items()
+        for method, operation in item.items()
+        if not operation.get("summary")
+    ]
+    assert not unexplained, f"operations without a summary (the view's docstring): {unexplained}"
