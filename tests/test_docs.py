@@ -8,6 +8,8 @@ import os
 import re
 from pathlib import Path
 
+import pytest
+
 from qa_app import openapi
 from qa_app.sockets import HANDLERS
 
@@ -194,3 +196,129 @@ def test_the_openapi_document_describes_the_api_on_its_own_terms(client):
         if not operation.get("summary")
     ]
     assert not unexplained, f"operations without a summary (the view's docstring): {unexplained}"
+
+
+EVENT_FORMAT = (ROOT / "docs" / "event-format.md").read_text("utf-8")
+EXAMPLE = ROOT / "docs" / "example-event.json"
+
+
+@pytest.fixture
+def admin_headers(app, client) -> dict:
+    """The test client logged in as an organiser: the CSRF header for API calls."""
+    from qa_app.admin import set_admin_password
+    from tests.test_api import login_admin
+
+    with app.app_context():
+        set_admin_password("organiser", "correct horse battery")
+    return {"X-CSRFToken": login_admin(client)}
+
+
+def event_format_rows() -> dict[str, str]:
+    """The rows of docs/event-format.md's field table, by the field they document."""
+    return {
+        match.group(1): line
+        for line in EVENT_FORMAT.splitlines()
+        if (match := re.match(r"\| `([\w.\[\]]+)` \|", line))
+    }
+
+
+def limits(schema: dict) -> set[int]:
+    """Every numeric limit in a JSON schema: lengths, item counts, bounds."""
+    found = set()
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key in ("maxLength", "maxItems", "minItems", "minimum", "maximum"):
+                found.add(value)
+            elif key != "minLength":  # 1 for a required text: "must show something"
+                found |= limits(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            found |= limits(item)
+    return found
+
+
+def test_every_event_field_is_documented_with_its_limits_and_default():
+    from qa_app.models import Event
+    from qa_app.schemas import EventIn, SettingsIn, SpeakerIn
+
+    rows = event_format_rows()
+    fields = {name: EventIn for name in EventIn.model_fields}
+    fields |= {f"speakers[].{name}": SpeakerIn for name in SpeakerIn.model_fields}
+    fields |= {f"settings.{name}": SettingsIn for name in SettingsIn.model_fields}
+    missing = sorted(set(fields) - set(rows))
+    assert not missing, f"fields missing from docs/event-format.md: {missing}"
+    assert not set(rows) - set(fields), "docs/event-format.md documents fields that do not exist"
+    for field, model in fields.items():
+        schema = model.model_json_schema()["properties"][field.rsplit(".", 1)[-1]]
+        if field == "issues":
+            schema = EventIn.model_json_schema()["properties"]["issues"]
+        for number in limits(schema):
+            assert re.search(rf"\b{number}\b", rows[field]), f"{field}: its limit {number}"
+        if model is SettingsIn:
+            default = Event.__table__.c[field.split(".")[1]].default.arg
+            assert f"`{json.dumps(default)}`" in rows[field], f"{field}: its default {default}"
+
+
+def test_the_example_event_file_is_the_reference_panel_and_is_accepted(client, admin_headers):
+    from qa_app import agenda
+    from qa_app.schemas import EventIn, parse
+
+    text = EXAMPLE.read_text("utf-8")
+    raw = json.loads(text)
+    assert set(raw) == set(EventIn.model_fields), "the example shows every field"
+    event = parse(EventIn, agenda.parse_event_file(text))
+    assert len(event.issues) == 5 and event.venue and event.description
+    assert event.starts_at < event.ends_at
+    assert [s.role for s in event.speakers].count("moderator") == 1
+    assert [s.role for s in event.speakers].count("panelist") >= 3
+    assert all(s.affiliation for s in event.speakers)
+    assert set(event.settings.model_dump()) == set(raw["settings"])
+
+    # the server's import (what "Upload JSON" sends): the dry run, then the real thing
+    headers = admin_headers | {"Content-Type": "text/plain"}
+    dry = client.post("/api/v1/events/import?dry_run=1", data=text.encode(), headers=headers)
+    assert dry.status_code == 200, dry.json
+    assert dry.json["event"] == event.model_dump(mode="json")
+    made = client.post("/api/v1/events/import", data=text.encode(), headers=headers)
+    assert made.status_code == 201, made.json
+    snapshot = client.get(f"/api/v1/events/{made.json['code']}").json
+    assert snapshot["event"]["title"] == raw["title"]
+    assert snapshot["event"]["settings"] == raw["settings"]
+    assert [issue["title"] for issue in snapshot["issues"]] == raw["issues"]
+
+
+def test_the_import_names_the_fault_in_a_broken_event_file(client, admin_headers):
+    headers = admin_headers | {"Content-Type": "text/plain"}
+    broken = '{"title": "T", "issues": ["Why?"],}'
+    answer = client.post("/api/v1/events/import", data=broken, headers=headers)
+    assert answer.status_code == 400
+    assert answer.json["error"]["message"].startswith("The event file is not valid JSON")
+    assert "line 1, column 35" in answer.json["error"]["message"]
+    zoned = '{"title": "T", "issues": ["Why?"], "starts_at": "2017-01-12T15:30:00Z"}'
+    answer = client.post("/api/v1/events/import", data=zoned, headers=headers)
+    assert "without a timezone" in answer.json["error"]["message"]
+
+
+def test_qa_app_create_event_accepts_the_example_file(tmp_path):
+    from tests.test_cli import qa_app
+
+    made = qa_app(tmp_path, "create-event", str(EXAMPLE), "--json")
+    assert made.returncode == 0, made.stderr
+    code = json.loads(made.stdout)["code"]
+    exported = qa_app(tmp_path, "export", code, "--format", "json")
+    assert json.loads(exported.stdout)["title"] == json.loads(EXAMPLE.read_text())["title"]
+
+
+def test_the_instance_folder_is_where_the_readme_says(monkeypatch, tmp_path):
+    """A checkout keeps its data in instance/; QA_INSTANCE_PATH moves it, relative or not."""
+    from qa_app import create_app
+
+    monkeypatch.delenv("QA_INSTANCE_PATH", raising=False)
+    assert create_app({"SECRET_KEY": "x"}).instance_path == str(ROOT / "instance")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QA_INSTANCE_PATH", "data")
+    monkeypatch.delenv("QA_SECRET_KEY", raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": None})
+    assert app.instance_path == str(tmp_path / "data")
+    assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'data' / 'qa_app.db'}"
