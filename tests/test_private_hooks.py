@@ -387,3 +387,37 @@ def test_private_hook(hook: Hook):
             f"{hook.library} (README, Dependencies).",
             pytrace=False,
         )
+
+
+HOOKED = ("python-engineio", "python-socketio", "simple-websocket", "wsproto", "gevent", "eventlet")
+
+
+def test_the_hooked_libraries_are_declared_pinned_and_installed_as_pinned():
+    """pyproject.toml declares each with a range, constraints.txt pins a version in it, and the
+    suite runs on that version (so the checks above vouch for what CI installs)."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    from tests.live import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {canonicalize_name(r.name): r for r in map(Requirement, project["dependencies"])}
+    pinned = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, _, pin = line.split(";")[0].strip().partition("==")
+            pinned[canonicalize_name(name)] = pin
+    for library in HOOKED:
+        assert library in declared, f"{library} is not declared in pyproject.toml"
+        assert declared[library].specifier, f"{library} has no version range in pyproject.toml"
+        assert library in pinned, f"{library} is not pinned in constraints.txt"
+        assert pinned[library] in declared[library].specifier, (
+            f"constraints.txt pins {library}=={pinned[library]}, outside pyproject.toml's "
+            f"{declared[library].specifier}"
+        )
+        assert version(library) == pinned[library], (
+            f"{library} {version(library)} is installed, constraints.txt pins {pinned[library]}: "
+            "reinstall with `make setup-test` (pip install -c constraints.txt)"
+        )
