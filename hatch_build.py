@@ -42,17 +42,20 @@ class VendorClientHook(BuildHookInterface):
 
     def initialize(self, version: str, build_data: dict) -> None:
         root = Path(self.root)
-        source = self.find_client(root, run_npm=True)
         target = root / VENDOR
-        if source is None:
-            message = (
-                f"qa-app build: the socket.io browser client ({FROM_NPM.as_posix()}) is missing "
-                f"and npm could not provide it; {HOW}."
-            )
-            if version == "editable":  # the checkout may get it later (`make setup`)
-                self.app.display_warning(f"{message} `qa-app serve` refuses to start without it.")
-                return
-            raise RuntimeError(message)
+        try:
+            source = self.find_client(root, run_npm=True)
+            if source is None:
+                raise RuntimeError(
+                    f"qa-app build: the socket.io browser client ({FROM_NPM.as_posix()}) is "
+                    f"missing and npm could not provide it; {HOW}."
+                )
+        except RuntimeError as exc:
+            if version != "editable":
+                raise
+            # an editable install serves the checkout, which may get it later (`make setup`)
+            self.app.display_warning(f"{exc} `qa-app serve` refuses to start without it.")
+            return
         if source != target:  # as `make setup` does: the checkout's static/ is what is served
             os.makedirs(target.parent, exist_ok=True)
             shutil.copyfile(source, target)
