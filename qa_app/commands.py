@@ -9,13 +9,14 @@ from pathlib import Path
 
 import click
 
-from . import create_app, server_lock, storage
+from . import assets, create_app, server_lock, storage
 
 
 def _app(serving: bool = False):
     """The app, with its database migrated to the latest version (a server claims it first)."""
     app = create_app()
     if serving:
+        assets.require_page_assets(app)  # a page without its scripts: refused before anything
         server_lock.claim(app)  # one server per SQLite file, refused before anything changes
     storage.upgrade(app)
     return app
