@@ -6,7 +6,7 @@ PORT   ?= 5000
 BIN    := $(VENV)/bin
 VENDOR := static/vendor/socket.io.esm.min.js
 
-.PHONY: run test setup setup-test chromium lint clean
+.PHONY: run test setup setup-test chromium lint clean constraints
 
 run: setup ## Set up on first use, create the reference session, print its links and serve it.
 	$(BIN)/qa-app demo --host $(HOST) --port $(PORT)
@@ -18,15 +18,24 @@ setup: $(VENV)/.installed $(VENDOR)
 
 setup-test: $(VENV)/.installed-test $(VENDOR) chromium
 
-$(VENV)/.installed: pyproject.toml
+# constraints.txt pins every package to the versions the suite passed with (CI installs exactly
+# those); `make constraints` regenerates it (README, "Dependencies").
+$(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
+
+# Keeps the pins that still fit pyproject.toml; UPGRADE="--upgrade-package NAME" (or --upgrade)
+# moves them. Then `make test`, and commit both files.
+constraints: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 --quiet \
+	  --custom-compile-command "make constraints" $(UPGRADE) -o constraints.txt
 
 # The socket.io browser client (and axe-core for the accessibility tests) come from npm.
 node_modules/.package-lock.json: package.json package-lock.json

@@ -18,6 +18,13 @@ def resource_dir(name: str) -> str:
     return str(PACKAGE_DIR / name)
 
 
+def instance_path() -> str | None:
+    """QA_INSTANCE_PATH made absolute (Flask wants it so), or None for Flask's default: `instance/`
+    beside the package in a checkout, `<prefix>/var/qa_app-instance` once it is installed."""
+    path = os.environ.get("QA_INSTANCE_PATH")
+    return os.path.abspath(os.path.expanduser(path)) if path else None
+
+
 def create_app(config: dict | object | None = None):
     """Build the Flask app, its database, Socket.IO server and routes."""
     from flask import Flask
@@ -47,7 +54,7 @@ def create_app(config: dict | object | None = None):
         template_folder=resource_dir("templates"),
         static_folder=static,
         static_url_path=static_url_path,  # url_for("static", ...) gives versioned URLs
-        instance_path=os.environ.get("QA_INSTANCE_PATH") or None,
+        instance_path=instance_path(),
     )
     app.config.from_object(settings.Config())
     if isinstance(config, dict):

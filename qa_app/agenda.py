@@ -28,6 +28,7 @@ Both raise `Invalid` naming the missing or wrong part and never return half an e
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from datetime import date, datetime, time
@@ -615,3 +616,19 @@ def parse_event_json(data: object) -> dict:
         "issues": issues,
         "speakers": _json_speakers(data.get("speakers")),
     } | ({"settings": data["settings"]} if "settings" in data else {})
+
+
+def looks_like_json(text: str) -> bool:
+    """Text that starts like a JSON object: an event file rather than a programme page."""
+    return text.lstrip("\ufeff \t\r\n").startswith("{")
+
+
+def parse_event_file(text: str) -> dict:
+    """Decode and normalise the text of a JSON event file (docs/event-format.md)."""
+    try:
+        data = json.loads(text.lstrip("\ufeff"))
+    except json.JSONDecodeError as exc:
+        raise Invalid(
+            f"The event file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+        ) from None
+    return parse_event_json(data)

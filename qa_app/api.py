@@ -190,10 +190,13 @@ def create_event():
     query={"dry_run": {"type": "string", "enum": ["1", "true", "0", "false"]}},
 )
 def import_event():
-    """Create an event from pasted programme text; ?dry_run=1 returns the parse only."""
+    """Create an event from programme text or a JSON event file; ?dry_run=1 parses only."""
     require_admin()
     text = request.get_data(as_text=True)
-    parsed = agenda.parse_programme(text)
+    if agenda.looks_like_json(text):  # the event file format: docs/event-format.md
+        parsed = agenda.parse_event_file(text)
+    else:
+        parsed = agenda.parse_programme(text)
     data = parse(EventIn, parsed)
     if request.args.get("dry_run") in ("1", "true"):
         return jsonify({"dry_run": True, "event": data.model_dump(mode="json")})

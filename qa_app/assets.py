@@ -15,6 +15,10 @@ versioned URLs, pages are revalidated.
   once: restart the server after editing a static file.
 - Pages (HTML) and the service worker carry an ETag and `Cache-Control: no-cache`: a repeat
   visit revalidates them and gets a 304 when nothing changed.
+- Complete: `qa-app serve` and `demo` refuse to start when a file the pages reference (through
+  `url_for('static', ...)` in a template, or an ES module import from one of those) is missing,
+  naming it (`require_page_assets`); the socket.io browser client comes from npm and is put into
+  every wheel and sdist by hatch_build.py.
 
 WhiteNoise was weighed: it serves precompressed siblings (.gz/.br made by its CLI) with
 immutable headers, but as WSGI middleware outside Flask its responses would miss the page
@@ -27,6 +31,8 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import posixpath
+import re
 
 from flask import Flask, Response, current_app, request
 from flask_compress import Compress
@@ -121,6 +127,50 @@ def static_url_path(folder: str) -> tuple[str, str]:
     """The version of folder and the URL path Flask serves it under."""
     current = version(folder)
     return current, f"/static/{current}"
+
+
+STATIC_URL = re.compile(r"""url_for\(\s*['"]static['"]\s*,\s*filename\s*=\s*['"]([^'"]+)['"]""")
+MODULE_IMPORT = re.compile(r"""\b(?:from|import)\s*\(?\s*["'](\.{1,2}/[^"']+)["']""")
+VENDOR_HOW = {
+    "vendor/socket.io.esm.min.js": (
+        "the socket.io browser client, from npm: in a checkout run `make setup` (or `npm ci` and "
+        "reinstall), or install qa-app from a wheel, which carries it"
+    ),
+}
+
+
+def page_assets(templates: str, static: str) -> list[str]:
+    """Every static file the pages reference (paths under static/): those the templates name,
+    and the ES modules those import, transitively."""
+    wanted: list[str] = []
+    for root, _dirs, files in os.walk(templates):
+        for name in sorted(files):
+            with open(os.path.join(root, name), encoding="utf-8") as handle:
+                wanted += STATIC_URL.findall(handle.read())
+    found: list[str] = []
+    while wanted:
+        asset = wanted.pop(0)
+        if asset in found:
+            continue
+        found.append(asset)
+        path = os.path.join(static, asset)
+        if asset.endswith(".js") and os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                imports = MODULE_IMPORT.findall(handle.read())
+            here = posixpath.dirname(asset)
+            wanted += [posixpath.normpath(posixpath.join(here, rel)) for rel in imports]
+    return found
+
+
+def require_page_assets(app: Flask) -> None:
+    """Refuse to serve (SystemExit, one line) when a file the pages reference is missing."""
+    static = app.static_folder
+    for asset in page_assets(os.path.join(app.root_path, app.template_folder), static):
+        if not os.path.isfile(os.path.join(static, asset)):
+            how = VENDOR_HOW.get(asset, "the installation is incomplete: reinstall qa-app")
+            raise SystemExit(
+                f"qa-app: cannot serve: {os.path.join(static, asset)} is missing ({how})."
+            )
 
 
 def init_app(app: Flask, asset_version: str) -> None:

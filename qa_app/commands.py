@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import create_app, server_lock, storage
+from . import assets, create_app, server_lock, storage
 
 
 def _app(serving: bool = False):
@@ -29,6 +29,7 @@ def _app(serving: bool = False):
             "Set QA_INSTANCE_PATH to a folder this user may write, or DATABASE_URL."
         ) from None
     if serving:
+        assets.require_page_assets(app)  # a page without its scripts: refused before anything
         server_lock.claim(app)  # one server per SQLite file, refused before anything changes
     try:
         storage.upgrade(app)

@@ -18,6 +18,9 @@ bounded, so that no client can keep a connection slot, a file or memory for as l
 
 What waits in the server for one client is bounded by qa_app/sendlimit.py, the WebSocket itself
 by qa_app/websocket.py.
+
+The handler and protocol classes are the servers' own extension points (`handler_class`,
+`protocol`); the methods overridden here are checked by tests/test_private_hooks.py.
 """
 
 from __future__ import annotations

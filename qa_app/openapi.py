@@ -43,6 +43,27 @@ SECURITY = {
 }
 
 
+DESCRIPTION = """\
+The JSON API of qa_app, a self-hosted live Q&A server for panel discussions.
+
+An organiser creates an event: its title, times, venue, description, the issues for
+discussion and the speakers. The audience joins the event by its six-character code, asks
+questions and votes for them; moderators approve, edit, merge, answer and dismiss questions,
+choose the current issue and put a question on the hall's screen.
+
+Credentials: a participant's token or a moderator's key goes in `Authorization: Bearer ...`;
+the organiser's pages (and a moderator's console) use a session cookie and send its CSRF token
+in `X-CSRFToken` on every change. Bodies are JSON, except an event's programme text (plain text)
+and the CSV export. Every refusal has one shape, `{"error": {"code", "message", "details"}}`,
+with the codes listed in the `Error` schema; `message` is for people, `code` and `details` for
+programs.
+
+Changes reach the pages live over Socket.IO, which this document does not cover:
+docs/protocol.md in the qa_app source is the full contract, the objects, the Socket.IO events
+and every route of this API.
+"""
+
+
 def error_codes() -> list[str]:
     """Every `code` an error can carry: the domain's, the HTTP errors', and `internal`."""
     codes, pending = set(HTTP_CODES.values()) | {"internal", "error"}, [DomainError]
@@ -158,8 +179,7 @@ def build(version: str) -> dict:
         "info": {
             "title": "qa_app API",
             "version": version,
-            "description": "The JSON API of qa_app; docs/protocol.md describes it with the "
-            "Socket.IO protocol.",
+            "description": DESCRIPTION,
         },
         "paths": paths,
         "components": {

@@ -12,6 +12,11 @@ queue is down, flushes reach this process's clients only and make no Redis call 
 background task tries it every QUEUE_RECHECK_S). The held marks are sent again, once, when every
 process listens again (checked every tick). Clients apply rows by `rev`, so a repeated row is
 harmless.
+
+Private hooks (tests/test_private_hooks.py): `RedisManager._publish` (its return value, the
+subscribers reached, is how a lost process is noticed) and the manager's `rooms` dict. Since
+`queue_options` builds the RedisManager itself, `guard_manager` could become a small RedisManager
+subclass overriding `_publish`, passed as `client_manager` (not done: behaviour unchanged).
 """
 
 from __future__ import annotations

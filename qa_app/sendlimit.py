@@ -10,6 +10,12 @@ largest one counts, so one message larger than the bound (a moderator's snapshot
 hundreds of KB, with the small packets around it) still goes out whole. The client reconnects
 and catches up from its last version (`since`, docs/protocol.md). The kernel's share is bounded
 by each connection's `SO_SNDBUF` (`QA_SOCKET_SNDBUF`, qa_app/httpserver.py).
+
+Private hooks (tests/test_private_hooks.py): engine.io's `Server._async['queue']`, its Socket's
+`queue`, and the `queue` deque inside gevent's and eventlet's queues. Upstream-style, not done
+yet: a `max_queued_bytes` (or `queue_class`) option of engine.io's Server would replace both the
+queue subclass and the wrapped `send_packet` (a public method, wrapped on the instance because
+Flask-SocketIO builds the Server).
 """
 
 from __future__ import annotations

@@ -17,6 +17,16 @@ full, still gets the frame through its queue, in order). It also gives back the 
 simple-websocket makes of each socket, so that a phone costs one open file, not two. With
 per-message compression (`QA_WS_COMPRESSION=1`) each text is framed, and compressed, by wsproto
 for each phone. eventlet's WebSocket frames in its own way; it gets the bounds only.
+
+Private hooks (tests/test_private_hooks.py checks each; pyproject.toml pins their ranges):
+engine.io's `Server._async['websocket']` and its private `_websocket_wsgi.SimpleWebSocketWSGI`,
+python-socketio's `Server._send_eio_packet`, simple-websocket's `.sock`/`.ws` and the socket it
+duplicates, wsproto's `FrameProtocol`. Upstream-style alternatives, not done yet: a
+`websocket_class` option of engine.io's Server (instead of replacing `_async`), with engine.io
+setting the socket timeout itself; a socketio.Server subclass overriding `_send_eio_packet`, or
+better an option for a broadcast to hand every recipient the same encoded packet (instead of
+replacing the method on the instance: Flask-SocketIO builds the Server, so a subclass needs an
+option there too); an option of simple-websocket not to duplicate gevent's socket.
 """
 
 from __future__ import annotations

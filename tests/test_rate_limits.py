@@ -118,6 +118,25 @@ def test_the_rate_limit_storage_setting_is_read_from_the_environment(
 
 
 @pytest.mark.redis
+def test_the_message_queues_redis_keeps_the_counters_unless_the_storage_says_memory(
+    tmp_path, redis_server
+):
+    for storage_url, shared in ((None, True), ("memory://", False)):
+        redis.Redis(port=redis_server.port).flushall()
+        (tmp_path / str(shared)).mkdir()
+        app = limited(
+            tmp_path / str(shared),
+            QA_MESSAGE_QUEUE=redis_server.url,
+            QA_RATELIMIT_STORAGE=storage_url,
+        )
+        with app.app_context():
+            code = make_event()[0].code
+            assert app.test_client().post(f"/api/v1/events/{code}/participants", json={})
+            db.engine.dispose()
+        assert bool(limit_keys(redis_server)) is shared
+
+
+@pytest.mark.redis
 def test_while_redis_is_down_limits_count_per_process_and_are_shared_again_after(
     tmp_path, redis_server, caplog
 ):

@@ -84,9 +84,10 @@ $("#pane-form").addEventListener("submit", async (e) => {
 $("#create-json").addEventListener("click", async () => {
   const file = $("#json-file").files[0];
   if (!file) return;
-  let body;
-  try { body = JSON.parse(await file.text()); } catch { $("#create-error").textContent = t("bad_json"); return; }
-  create(...await api("POST", "/api/v1/events", body));
+  const text = await file.text();
+  try { JSON.parse(text); } catch { $("#create-error").textContent = t("bad_json"); return; }
+  // the server reads the file as `qa-app create-event` does (docs/event-format.md)
+  create(...await api("POST", "/api/v1/events/import", text, "text/plain"));
 });
 
 // ---------------------------------------------------------------- tabs
