@@ -21,14 +21,17 @@ setup-test: $(VENV)/.installed-test $(VENDOR) chromium
 # constraints.txt pins every package to the versions the suite passed with (CI installs exactly
 # those); `make constraints` regenerates it (README, "Dependencies").
 $(VENV)/.installed: pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
-	touch $@
+	@echo "Setting up: a Python environment in $(VENV) ..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Setting up: installing qa_app and its Python packages (a minute or two the first time) ..."
+	@$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml constraints.txt $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
-	touch $@
+	@echo "Setting up: installing the test tools (pytest, Playwright, ...) ..."
+	@$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	@touch $@
 
 # Keeps the pins that still fit pyproject.toml; UPGRADE="--upgrade-package NAME" (or --upgrade)
 # moves them. Then `make test`, and commit both files.
@@ -39,16 +42,17 @@ constraints: $(VENV)/.installed
 
 # The socket.io browser client (and axe-core for the accessibility tests) come from npm.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "Setting up: fetching the socket.io browser client with npm ..."
+	@npm ci --no-audit --no-fund --loglevel=error
 
 $(VENDOR): node_modules/.package-lock.json
-	mkdir -p static/vendor
-	cp node_modules/socket.io-client/dist/socket.io.esm.min.js $(VENDOR)
+	@mkdir -p static/vendor
+	@cp node_modules/socket.io-client/dist/socket.io.esm.min.js $(VENDOR)
 
 # Debian's Chromium drives the browser tests (Playwright's own download does not work offline).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then echo "Setting up: installing Chromium for the browser tests ..."; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Install Chromium (e.g. sudo apt-get install chromium) for the browser tests." >&2; exit 1; fi; }
 
 lint: setup-test

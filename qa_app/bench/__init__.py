@@ -190,6 +190,7 @@ def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
     env.update(plan.extra_env)
     echo(f"[{label}] creating an event with {plan.phones} participants ...")
     event = prepare_event(env, plan.phones)
+    echo(f"[{label}] starting {plan.processes} server process(es) ({plan.async_mode}) ...")
     servers = start_servers(env, plan.processes, workdir)
     watches = [ProcessWatch(process.pid) for process, _ in servers]
     try:
@@ -218,6 +219,10 @@ def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
         if node is None:
             raise RuntimeError("Node (18 or later) is needed for the load generator.")
         limit = plan.connect_timeout_s + plan.duration_s + plan.drain_s + 120
+        echo(
+            f"[{label}] connecting {plan.phones} phones, then {plan.votes_per_s:g} votes/s and "
+            f"{plan.questions_per_s:g} questions/s for {plan.duration_s:g} s ..."
+        )
         done = subprocess.run(
             [node, *NODE_FLAGS, str(LOADGEN), str(plan_file)],
             env=env | {"NODE_PATH": node_modules()},
@@ -234,6 +239,7 @@ def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
     finally:
         for watch in watches:
             watch.finish()
+        echo(f"[{label}] stopping the servers ...")
         stop_servers(servers)
     result["server_cpu_s"] = round(
         sum(w.cpu_s - b[0] for w, b in zip(watches, before, strict=True)), 1
