@@ -195,7 +195,7 @@ def _phones_hint(app, host: str, port: int) -> None:
         return
     if host in LOOPBACK_HOSTS:
         click.echo(
-            "Only this computer can open these links. For phones on the same network, start "
+            "Only this computer can open the server's links. For phones on the same network, start "
             "with --host 0.0.0.0.",
             err=True,
         )

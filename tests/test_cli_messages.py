@@ -152,10 +152,12 @@ def moderator_key_works(url: str, code: str, key: str) -> bool:
 
 
 def lan_addresses() -> set[str]:
-    """This machine's IPv4 addresses a phone on its network could open."""
+    """This machine's IPv4 addresses a phone on its network could open (on interfaces that
+    are up)."""
     found = set()
-    for entries in psutil.net_if_addrs().values():
-        for entry in entries:
+    up = {name for name, stats in psutil.net_if_stats().items() if stats.isup}
+    for name, entries in psutil.net_if_addrs().items():
+        for entry in entries if name in up else ():
             if entry.family == socket.AF_INET:
                 ip = ipaddress.ip_address(entry.address)
                 if not (ip.is_loopback or ip.is_link_local):
@@ -242,7 +244,7 @@ def test_a_busy_port_is_refused_before_the_moderator_key_changes(demo):
     output = log.read_text()
     assert status == 0 and output.rstrip().endswith("Stopped."), output
     assert "Traceback" not in output and ALEMBIC_INFO not in output
-    assert "Only this computer can open these links" in output  # served on 127.0.0.1
+    assert "Only this computer can open the server's links" in output  # served on 127.0.0.1
 
 
 def test_an_address_this_machine_lacks_is_refused(tmp_path):
