@@ -81,12 +81,40 @@ GC_YOUNG_THRESHOLD = 10_000  # allocations between young collections (Python's d
 
 
 class Stopped(SystemExit):
-    """Ctrl+C: raised by the SIGINT handler; a SystemExit, so gevent's hub passes it to the
-    main greenlet without printing it, as eventlet's server returns on it."""
+    """Ctrl+C, raised in the main (green) thread, where the server's accept loop runs."""
 
 
-def _stop(_signum, _frame) -> None:
-    raise Stopped(0)
+def _on_ctrl_c(mode: str):
+    """The SIGINT handler: stop the server's main loop, quietly.
+
+    Python runs a signal handler in whatever greenlet is running. Raised in the main greenlet,
+    or in the event loop's (gevent's and eventlet's hubs hand a SystemExit to the main one,
+    unprinted), it stops the server; raised in a connection's or the ticker's, it could end
+    only that one (some catch every exception). So there it is handed to the main greenlet by
+    the event loop, which runs before it next sleeps."""
+    import greenlet
+
+    main = greenlet.getcurrent()
+
+    def stop(_signum, _frame) -> None:
+        current = greenlet.getcurrent()
+        if mode == "gevent":
+            import gevent
+
+            hub = gevent.get_hub()
+            if current not in (main, hub):
+                hub.loop.run_callback(main.throw, Stopped(0))
+                return
+        elif mode == "eventlet":
+            import eventlet.hubs
+
+            hub = eventlet.hubs.get_hub()
+            if current not in (main, hub.greenlet):
+                hub.schedule_call_global(0, main.throw, Stopped(0))
+                return
+        raise Stopped(0)
+
+    return stop
 
 
 def check_port(host: str, port: int) -> None:
@@ -143,7 +171,7 @@ def _serve(app, host: str, port: int, phones: int) -> None:
         f"Serving on {shown} ({mode}, up to {limit:,} connections); press Ctrl+C to stop.",
         err=True,
     )
-    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGINT, _on_ctrl_c(mode))
     try:
         httpserver.serve(app, host, port)
     except Stopped:

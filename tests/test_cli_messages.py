@@ -130,6 +130,7 @@ def stop_with_ctrl_c(process: subprocess.Popen) -> int:
         return process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
         raise
 
 
