@@ -6,7 +6,7 @@ PORT   ?= 5000
 BIN    := $(VENV)/bin
 VENDOR := static/vendor/socket.io.esm.min.js
 
-.PHONY: run test setup setup-test chromium lint clean constraints
+.PHONY: run test setup setup-test chromium nginx lint clean constraints
 
 run: setup ## Set up on first use, create the reference session, print its links and serve it.
 	$(BIN)/qa-app demo --host $(HOST) --port $(PORT)
@@ -16,7 +16,7 @@ test: setup-test ## Set up on first use (with Chromium for the browser tests), t
 
 setup: $(VENV)/.installed $(VENDOR)
 
-setup-test: $(VENV)/.installed-test $(VENDOR) chromium
+setup-test: $(VENV)/.installed-test $(VENDOR) chromium nginx
 
 # constraints.txt pins every package to the versions the suite passed with (CI installs exactly
 # those); `make constraints` regenerates it (README, "Dependencies").
@@ -54,6 +54,12 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then echo "Setting up: installing Chromium for the browser tests ..."; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Install Chromium (e.g. sudo apt-get install chromium) for the browser tests." >&2; exit 1; fi; }
+
+# Debian's nginx runs the shipped site (deploy/nginx/qa-app.conf) in tests/test_nginx.py.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { \
+	  if [ "$$(id -u)" = 0 ]; then echo "Setting up: installing nginx for the deployment test ..."; apt-get update -qq && apt-get install -y -qq nginx openssl >/dev/null; \
+	  else echo "Install nginx (e.g. sudo apt-get install nginx) for the deployment test." >&2; exit 1; fi; }
 
 lint: setup-test
 	$(BIN)/ruff check qa_app tests

@@ -35,6 +35,7 @@ def create_app(config: dict | object | None = None):
         assets,
         errorhandlers,
         headers,
+        health,
         hosts,
         i18n,
         pages,
@@ -91,5 +92,6 @@ def create_app(config: dict | object | None = None):
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin.bp)
+    health.init_app(app)
     errorhandlers.init_app(app)
     return app

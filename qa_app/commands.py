@@ -505,6 +505,28 @@ def migrate() -> None:
 
 
 @cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def backup(file: Path, force: bool) -> None:
+    """Copy the SQLite database to FILE, safely while it is served (PostgreSQL: use pg_dump)."""
+    from .backup import BackupError
+    from .backup import backup as make_backup
+    from .extensions import db
+
+    with create_app().app_context():  # no migration: a backup changes nothing
+        url = db.engine.url
+    try:
+        done = make_backup(url, file, force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"Backed up {done.source} to {done.target} ({done.size / 1e6:.1f} MB,"
+        f" {done.events} events, {done.questions} questions). To restore it, see the"
+        " Backups section of docs/deployment.md."
+    )
+
+
+@cli.command()
 @click.option("--phones", default=1000, show_default=True, help="Phones (participants) to connect.")
 @click.option("--votes", default=100.0, show_default=True, help="Votes per second.")
 @click.option("--questions", default=1.0, show_default=True, help="Questions per second.")

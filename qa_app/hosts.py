@@ -15,7 +15,9 @@ again (20-55 us: Werkzeug IDNA-encodes every listed name on each call); it never
 Engine.IO's own requests; and when it refuses, the error page cannot build a URL. The guard
 hands a refused page or API request to Flask under the trusted name `localhost`, flagged, so
 the refusal comes through the usual error handlers (a page, or JSON under /api) while nothing
-in Flask sees the untrusted name; a Socket.IO request is refused with JSON at once.
+in Flask sees the untrusted name; a Socket.IO request is refused with JSON at once. `/healthz`
+alone is answered whatever the Host (as `localhost`): a load balancer probes each process by
+its address, and the answer carries no link and nothing of the request's.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 LOOPBACK = ["localhost", ".localhost", "127.0.0.1"]
 UNTRUSTED = "qa.untrusted_host"  # environ key: the Host the guard refused
 SOCKET_PATH = "/socket.io"
+HEALTH_PATH = "/healthz"  # answered for any Host (see Guard)
 RELEARN_AFTER = 10.0  # seconds between two looks at the machine's addresses
 KNOWN_MAX = 256  # Host values remembered as trusted (a name with many ports is many values)
 API_MESSAGE = (
@@ -82,6 +85,10 @@ class Guard:
     def __call__(self, environ, start_response):
         if self.is_trusted(environ):
             return self.wsgi_app(environ, start_response)
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            # load balancers probe a process by its address; the answer builds no link, and
+            # Flask sees the name `localhost`, never the untrusted one
+            return self.wsgi_app({**environ, "HTTP_HOST": "localhost"}, start_response)
         host = environ.get("HTTP_HOST", "")
         log.warning(
             "refused %s %s for host %r: not QA_PUBLIC_URL's host or in QA_TRUSTED_HOSTS",
