@@ -94,6 +94,16 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
     raise RuntimeError(f"server did not start in {timeout}s:\n{log.read_text()}")
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Ask a process to end, and kill it if it has not within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def running_server(tmp_path: Path, port: int | None = None, **env_extra: str):
     """Run `qa-app serve` until the block ends; yield a Server."""
@@ -113,12 +123,7 @@ def running_server(tmp_path: Path, port: int | None = None, **env_extra: str):
         wait_until_up(url, process, log)
         yield Server(url, env, process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @contextmanager

@@ -30,7 +30,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from tests.conftest import SEED_EVENT, new_postgres_database, service_unavailable
-from tests.live import ROOT, Redis, free_port, two_servers, wait_for
+from tests.live import ROOT, Redis, free_port, stop, two_servers, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
 
@@ -91,12 +91,7 @@ http {{
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def _root() -> bool:
