@@ -86,6 +86,13 @@ class Event(db.Model):
         String(16), default="questions", server_default="questions"
     )
     clock_on: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # the organiser archived it: read-only, hidden from the default list (None: not archived)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the venue's time zone (an IANA name such as "Europe/Moscow", or a fixed offset "+03:00");
+    # starts_at and ends_at are the venue's wall-clock times in it. None: the server's own zone
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    # the digest of the report's share link for panelists (None: sharing is off)
+    report_share_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=0)
     rev: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

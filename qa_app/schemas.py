@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .errors import Invalid
+from .timezones import check_zone
 
 # Ids and versions are INTEGER columns: PostgreSQL's INTEGER is signed 32-bit, so a larger
 # number can name nothing and must be refused here, before it reaches SQL.
@@ -92,6 +93,18 @@ Affiliation = _text(2000, what=None, multiline=True)
 Venue = _text(300, what=None)
 Description = _text(20000, what=None, multiline=True, strip=False)
 Status = Literal["pending", "live", "answered", "dismissed"]
+
+
+def _zone(value: str) -> str:
+    """A time zone name (timezones.check_zone), refused in the organiser's words."""
+    try:
+        return check_zone(value)
+    except ValueError as exc:
+        raise PydanticCustomError("time_zone", str(exc)) from None
+
+
+# The venue's time zone: an IANA name ("Europe/Moscow") or a fixed offset ("+03:00")
+TimeZone = Annotated[_text(64, what="time zone"), AfterValidator(_zone)]
 
 
 class Payload(BaseModel):

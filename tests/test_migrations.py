@@ -2,7 +2,8 @@
 every table upgrades to the latest schema with nothing lost; 0003 keeps every event's key
 working as its first seat, loses no row (SQLite's foreign keys stay on while `events` changes)
 and downgrades cleanly; 0004 adds the projector's columns with their defaults and drops them
-again."""
+again; 0005 adds the organiser's columns (archived, time zone, report share) empty and drops
+them again."""
 
 from __future__ import annotations
 
@@ -135,6 +136,40 @@ def test_0004_adds_the_projector_columns_with_their_defaults_and_drops_them(empt
         db.session.rollback()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0005_adds_the_organisers_columns_empty_and_drops_them(empty_url):
+    app = create_app(conftest.test_config(empty_url))
+    with app.app_context():
+        alembic_upgrade(directory=MIGRATIONS, revision="0004")
+        db.session.execute(
+            sa.text(
+                "INSERT INTO events (id, code, title, language, pre_moderation, questions_open,"
+                " voting_open, anonymous_allowed, max_question_length, version, rev, created_at,"
+                " blocklist, builtin_blocklists) VALUES (1, 'ABCDEF', 'Old', 'en', false, true,"
+                " true, true, 300, 5, 0, CURRENT_TIMESTAMP, '', '')"
+            )
+        )
+        db.session.commit()
+
+        alembic_upgrade(directory=MIGRATIONS)
+        event = db.session.get(Event, 1)
+        assert (event.archived_at, event.time_zone, event.report_share_hash) == (None, None, None)
+        assert event.title == "Old"
+        db.session.rollback()
+
+        alembic_downgrade(directory=MIGRATIONS, revision="0004")
+        columns = run_columns()
+        assert not {"archived_at", "time_zone", "report_share_hash"} & set(columns)
+        assert columns["title"] == "Old"
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def run_columns() -> dict:
+    """The one event row's columns, as the database has them now."""
+    return dict(db.session.execute(sa.text("SELECT * FROM events WHERE id = 1")).mappings().one())
 
 
 FIRST_KEYS = {1: "mk.the-first-release-key-one", 2: "mk.the-first-release-key-two"}
