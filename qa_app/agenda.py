@@ -525,8 +525,9 @@ def detect_language(text: str) -> str:
 
 
 def looks_like_json(text: str) -> bool:
-    """Text that starts like a JSON object: an event file rather than a programme page."""
-    return text.lstrip("\ufeff \t\r\n").startswith("{")
+    """Text that starts like JSON (an object, or a list to refuse as not one): an event file
+    rather than a programme page, whose first line is a title."""
+    return text.lstrip("\ufeff \t\r\n").startswith(("{", "["))
 
 
 def decode_event_file(text: str) -> object:

@@ -390,8 +390,10 @@ def create_event(file: Path, as_json: bool, base_url: str | None, encoding: str 
 
 
 def _looks_like_json(file: Path, text: str) -> bool:
-    """A .json file, or text that starts like a JSON object."""
-    return file.suffix.lower() == ".json" or text.lstrip().startswith("{")
+    """A .json file, or text that starts like JSON."""
+    from .agenda import looks_like_json
+
+    return file.suffix.lower() == ".json" or looks_like_json(text)
 
 
 def read_programme(file: Path, encoding: str | None = None) -> str:
