@@ -702,12 +702,9 @@ class _References:
             self._check(at + ("issue",), question.issue, issues, "issue")
             self._check(at + ("participant",), question.participant, people, "participant")
             self._check(at + ("addressed_to",), question.addressed_to, speakers, "speaker")
-            self._check(
-                at + ("merged_into",),
-                question.merged_into,
-                asked - {question.ref},
-                "other question",
-            )
+            self._check(at + ("merged_into",), question.merged_into, asked, "question")
+            if question.merged_into == question.ref:
+                self._add(at + ("merged_into",), "a question cannot be merged into itself")
             for ref in question.similar_to:
                 self._check(at + ("similar_to",), ref, asked, "question")
             if (question.status == "merged") != (question.merged_into is not None):

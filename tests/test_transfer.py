@@ -181,7 +181,7 @@ def test_a_reference_that_names_nothing_is_refused_naming_it(exported):
         parse_event(exported)
     message = caught.value.message
     assert "vote 5 participant: 'p9' names no participant of the file" in message
-    assert "question 1 merged_into" in message
+    assert "question 1 merged_into: a question cannot be merged into itself" in message
 
 
 def test_the_cli_imports_an_export_and_exports_it_again(exported, tmp_path):
