@@ -480,17 +480,25 @@ def parse(model: type[BaseModel], data: object) -> BaseModel:
 # speakers by their place in the file's lists ("i1", "s1").
 
 MAX_LISTED_PROBLEMS = 5
-PLURALS = {"issues", "speakers", "participants", "questions", "votes", "actions", "similar_to"}
+# a list of the file, and what one of its items is called ("issue 3")
+ITEMS = {
+    "issues": "issue",
+    "speakers": "speaker",
+    "participants": "participant",
+    "questions": "question",
+    "votes": "vote",
+    "actions": "action",
+    "similar_to": "similar_to",
+    "phrases": "phrase",
+}
 
 
 def _where(loc: tuple) -> str:
     """A field's place in the event file for a person: "issue 3", "speaker 1 role", "title"."""
     words: list[str] = []
     for part in loc:
-        if isinstance(part, int) and words and words[-1] in PLURALS:
-            plural = words.pop()
-            singular = plural.removesuffix("s") if plural != "similar_to" else "similar_to"
-            words.append(f"{singular} {part + 1}")
+        if isinstance(part, int) and words and words[-1] in ITEMS:
+            words.append(f"{ITEMS[words.pop()]} {part + 1}")
         else:
             words.append(str(part))
     return " ".join(words) or "the event"
@@ -564,13 +572,7 @@ MAX_VOTES = 2_000_000
 MAX_ACTIONS = 200_000
 
 
-class Record(BaseModel):
-    """A record of the full export: unknown fields refused, no coercion between types."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class ParticipantRecord(Record):
+class ParticipantRecord(Payload):
     """A participant of the export: a reference, never a token."""
 
     ref: Ref
@@ -580,7 +582,7 @@ class ParticipantRecord(Record):
     joined_at: Moment | None = None
 
 
-class QuestionRecord(Record):
+class QuestionRecord(Payload):
     """A question of the export, with its issue, asker, addressee and what moderators did."""
 
     ref: Ref
@@ -598,7 +600,7 @@ class QuestionRecord(Record):
     answered_at: Moment | None = None
 
 
-class VoteRecord(Record):
+class VoteRecord(Payload):
     """One participant's vote for one question."""
 
     participant: Ref
@@ -606,7 +608,7 @@ class VoteRecord(Record):
     at: Moment | None = None
 
 
-class ActionRecord(Record):
+class ActionRecord(Payload):
     """One entry of the moderation log: the seat's name (never its key) and what it did; ids in
     `detail` are references of the file. An imported action cannot be undone."""
 
@@ -620,7 +622,7 @@ class ActionRecord(Record):
     undone_by: Ref | None = None
 
 
-class BlocklistRecord(Record):
+class BlocklistRecord(Payload):
     """The event's blocklist: its own phrases and the built-in lists switched on."""
 
     phrases: Annotated[list[Phrase], Field(max_length=MAX_PHRASES)] = []
@@ -630,7 +632,7 @@ class BlocklistRecord(Record):
 ExtraMinutes = Annotated[int, Field(ge=-1440, le=1440)]
 
 
-class StateRecord(Record):
+class StateRecord(Payload):
     """Where the session stood: current issue, the screen, the issue clock."""
 
     current_issue: IssueRef | None = None
