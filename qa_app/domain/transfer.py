@@ -49,8 +49,10 @@ ID_KEYS = {
     "merged_into": "question",
     "merged": "question",
     "dismissed": "question",
+    "question_ids": "question",
     "issue_id": "issue",
     "addressed_to": "speaker",
+    "speaker_id": "speaker",
     "undid": "action",
 }
 WAS_KEYS = {"show": "question", "set_issue": "issue"}  # what "was" names in these actions
