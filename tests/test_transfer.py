@@ -7,14 +7,15 @@ the same."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from qa_app import create_app, domain, storage
 from qa_app.auth import Actor, actor_for
+from qa_app.commands import cli
 from qa_app.domain.transfer import dumps
 from qa_app.errors import Conflict, Invalid
 from qa_app.extensions import db
@@ -37,8 +38,6 @@ from qa_app.schemas import (
 )
 from tests import conftest
 from tests.conftest import make_event, make_participant, moderator
-from tests.live import server_env
-from tests.test_cli_messages import QA_APP
 
 
 def ask(actor, event, text, issue=0, **extra) -> Question:
@@ -184,23 +183,22 @@ def test_a_reference_that_names_nothing_is_refused_naming_it(exported):
     assert "question 1 merged_into: a question cannot be merged into itself" in message
 
 
-def test_the_cli_imports_an_export_and_exports_it_again(exported, tmp_path):
+def test_the_cli_imports_an_export_and_exports_it_again(exported, tmp_path, monkeypatch):
     path = tmp_path / "exported.json"
     path.write_text(dumps(exported), encoding="utf-8")
-    env = server_env(tmp_path)
-    made = subprocess.run(
-        [QA_APP, "create-event", str(path), "--json"], env=env, capture_output=True, text=True
-    )
-    assert made.returncode == 0, made.stderr
+    for name, value in {  # in process (the same command as `qa-app`), on a database of its own
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "QA_INSTANCE_PATH": str(tmp_path),
+        "QA_SECRET_KEY": "test",
+        "QA_ASYNC_MODE": "threading",
+    }.items():
+        monkeypatch.setenv(name, value)
+    made = CliRunner().invoke(cli, ["create-event", str(path), "--json"])
+    assert made.exit_code == 0, made.output
     answer = json.loads(made.stdout)
     assert answer["imported"] == {"participants": 5, "questions": 6, "votes": 4, "actions": 12}
-    again = subprocess.run(
-        [QA_APP, "export", answer["code"], "--format", "event"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert again.returncode == 0, again.stderr
+    again = CliRunner().invoke(cli, ["export", answer["code"], "--format", "event"])
+    assert again.exit_code == 0, again.output
     assert without_time_of_export(json.loads(again.stdout)) == without_time_of_export(exported)
 
 
