@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
@@ -232,3 +233,34 @@ def test_the_api_exports_to_moderators_and_imports_for_the_organiser(app, client
         headers={"Authorization": f"Bearer {made.json['moderator_key']}"},
     )
     assert without_time_of_export(again.json) == without_time_of_export(answer.json)
+
+
+def test_a_hand_written_history_reads_naive_times_as_the_venue_clock(ctx):
+    data = parse_event(
+        {
+            "title": "Open questions",
+            "time_zone": "Europe/Moscow",
+            "issues": ["What next?"],
+            "participants": [{"ref": "anna", "display_name": "Anna"}],
+            "questions": [
+                {
+                    "ref": "why",
+                    "issue": "i1",
+                    "participant": "anna",
+                    "text": "Why?",
+                    "created_at": "2017-01-12T15:40:00",
+                },
+            ],
+            "votes": [{"participant": "anna", "question": "why", "at": "2017-01-12T12:41:00Z"}],
+        }
+    )
+    event, _key = domain.import_event(data)
+    question = db.session.scalars(select(Question).filter_by(event_id=event.id)).one()
+    assert question.created_at == datetime(2017, 1, 12, 12, 40)  # stored in UTC
+    assert (question.status, question.was_public, question.vote_count) == ("live", True, 1)
+
+
+def test_addressees_need_the_moderators_listed_first(exported):
+    exported["speakers"].reverse()  # a panelist first: "s2" would name someone else
+    with pytest.raises(Invalid, match="speakers: list the moderators first"):
+        parse_event(exported)
