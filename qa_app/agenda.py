@@ -21,9 +21,9 @@ A programme page, once copied from a browser, looks like this::
         Panelist Name
         Affiliation
 
-`parse_programme` turns such text (English or Russian) into a plain event dict;
-`parse_event_json` normalises an already-decoded JSON value of the same shape.
-Both raise `Invalid` naming the missing or wrong part and never return half an event.
+`parse_programme` turns such text (English or Russian) into a plain event dict, which
+schemas.EventIn validates like a JSON event file (`read_event` reads either); it raises `Invalid`
+naming the missing or wrong part and never returns half an event.
 """
 
 from __future__ import annotations
@@ -518,117 +518,33 @@ def parse_programme(text: str) -> dict:
 # --------------------------------------------------------------------------- JSON
 
 
-def _json_text(data: dict, key: str) -> str | None:
-    """An optional string field: stripped, empty becomes None."""
-    value = data.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise Invalid(f"'{key}' must be a string or null.")
-    return value.strip() or None
-
-
-def _json_time(data: dict, key: str) -> str | None:
-    """An optional local ISO 8601 date-time field, normalised to seconds."""
-    value = data.get(key)
-    if value is None:
-        return None
-    example = "like 2017-01-12T15:30:00"
-    if not isinstance(value, str):
-        raise Invalid(f"'{key}' must be an ISO 8601 date and time string, {example}.")
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise Invalid(f"'{key}' is not an ISO 8601 date and time: {value!r} ({example}).") from None
-    if moment.tzinfo is not None:
-        raise Invalid(f"'{key}' must be a local time without a timezone, {example}.")
-    return moment.isoformat(timespec="seconds")
-
-
-def _json_issues(value: object) -> list[str]:
-    """A non-empty list of issue strings or {"title": str} objects, as strings."""
-    if not isinstance(value, list) or not value:
-        raise Invalid(
-            "'issues' must be a non-empty list of issues (strings or {\"title\": ...} objects)."
-        )
-    issues = []
-    for number, item in enumerate(value, start=1):
-        text = item.get("title") if isinstance(item, dict) else item
-        if not isinstance(text, str) or not text.strip():
-            raise Invalid(
-                f"Issue {number} must be a non-empty string or an object with a non-empty 'title'."
-            )
-        issues.append(_squash(text))
-    return issues
-
-
-def _json_speaker(item: object, number: int) -> dict:
-    """One speaker object with a name, a role and an optional affiliation."""
-    if not isinstance(item, dict):
-        raise Invalid(f"Speaker {number} must be an object with 'name' and 'role'.")
-    name = item.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise Invalid(f"Speaker {number} needs a 'name' (a non-empty string).")
-    if item.get("role") not in ROLES:
-        raise Invalid(
-            f"Speaker {number} has role {item.get('role')!r}: it must be 'moderator' or 'panelist'."
-        )
-    affiliation = _json_text(item, "affiliation")
-    return {"name": _squash(name), "role": item["role"], "affiliation": affiliation}
-
-
-def _json_speakers(value: object) -> list[dict]:
-    """An optional list of speakers, moderators first."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise Invalid('\'speakers\' must be a list of {"name", "role", "affiliation"} objects.')
-    speakers = [_json_speaker(item, number) for number, item in enumerate(value, start=1)]
-    return [s for s in speakers if s["role"] == "moderator"] + [
-        s for s in speakers if s["role"] == "panelist"
-    ]
-
-
-def parse_event_json(data: object) -> dict:
-    """Normalise a decoded JSON event of the parse_programme shape; raise Invalid on wrong shapes.
-
-    A `settings` object is passed through as it is (the event schema validates it).
-    """
-    if not isinstance(data, dict):
-        raise Invalid("The event must be a JSON object.")
-    title = data.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise Invalid("The event needs a 'title' (a non-empty string).")
-    starts_at, ends_at = _json_time(data, "starts_at"), _json_time(data, "ends_at")
-    if starts_at and ends_at and ends_at < starts_at:
-        raise Invalid("The end time 'ends_at' is before the start time 'starts_at'.")
-    issues = _json_issues(data.get("issues"))
-    language = data.get("language") or _detect_language(title + " ".join(issues), [])
-    if language not in ("en", "ru"):
-        raise Invalid(f"'language' must be 'en' or 'ru', not {language!r}.")
-    return {
-        "title": _squash(title),
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "venue": _json_text(data, "venue"),
-        "description": _json_text(data, "description"),
-        "language": language,
-        "issues": issues,
-        "speakers": _json_speakers(data.get("speakers")),
-    } | ({"settings": data["settings"]} if "settings" in data else {})
+def detect_language(text: str) -> str:
+    """'ru' for text with more Cyrillic letters than Latin ones, else 'en' (the event file's
+    language when it names none: schemas.EventIn)."""
+    return _detect_language(text, [])
 
 
 def looks_like_json(text: str) -> bool:
-    """Text that starts like a JSON object: an event file rather than a programme page."""
-    return text.lstrip("\ufeff \t\r\n").startswith("{")
+    """Text that starts like JSON (an object, or a list to refuse as not one): an event file
+    rather than a programme page, whose first line is a title."""
+    return text.lstrip("\ufeff \t\r\n").startswith(("{", "["))
 
 
-def parse_event_file(text: str) -> dict:
-    """Decode and normalise the text of a JSON event file (docs/event-format.md)."""
+def decode_event_file(text: str) -> object:
+    """The decoded JSON of an event file (docs/event-format.md), not yet validated."""
     try:
-        data = json.loads(text.lstrip("\ufeff"))
+        return json.loads(text.lstrip("\ufeff"))
+    except RecursionError:
+        raise Invalid("The event file is nested too deeply.") from None
     except json.JSONDecodeError as exc:
         raise Invalid(
-            f"The event file is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            f"The event file is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
         ) from None
-    return parse_event_json(data)
+
+
+def read_event(text: str, as_json: bool | None = None) -> object:
+    """The event of a programme page's text or of a JSON event file's text (as_json None: it
+    is JSON when it starts with '{'), ready for schemas.parse_event: the one schema decides."""
+    if as_json is None:
+        as_json = looks_like_json(text)
+    return decode_event_file(text) if as_json else parse_programme(text)

@@ -23,6 +23,7 @@ from .auth import (
     moderator_session_token,
     require_moderator,
 )
+from .domain import transfer
 from .domain.seats import seat_view
 from .domain.views import event_view, moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
@@ -54,6 +55,7 @@ from .schemas import (
     VoteIn,
     WithdrawIn,
     parse,
+    parse_event,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -177,7 +179,7 @@ def created(event: Event, key: str) -> tuple[Response, int]:
 def create_event():
     """Create an event from JSON: title, times, venue, description, issues, speakers, settings."""
     require_admin()
-    data = parse(EventIn, json_body())
+    data = parse_event(json_body(), EventIn)  # the event file's schema: docs/event-format.md
     return created(*domain.create_event(data))
 
 
@@ -190,17 +192,14 @@ def create_event():
     query={"dry_run": {"type": "string", "enum": ["1", "true", "0", "false"]}},
 )
 def import_event():
-    """Create an event from programme text or a JSON event file; ?dry_run=1 parses only."""
+    """Create an event from programme text, a JSON event file or a full export; ?dry_run=1
+    parses only."""
     require_admin()
-    text = request.get_data(as_text=True)
-    if agenda.looks_like_json(text):  # the event file format: docs/event-format.md
-        parsed = agenda.parse_event_file(text)
-    else:
-        parsed = agenda.parse_programme(text)
-    data = parse(EventIn, parsed)
+    data = parse_event(agenda.read_event(request.get_data(as_text=True)))  # event-format.md
     if request.args.get("dry_run") in ("1", "true"):
-        return jsonify({"dry_run": True, "event": data.model_dump(mode="json")})
-    return created(*domain.create_event(data))
+        event = data.model_dump(mode="json", include=set(EventIn.model_fields))
+        return jsonify({"dry_run": True, "event": event, "history": data.history})
+    return created(*domain.import_event(data))
 
 
 @route("GET", "/events/<code>", "anyone")
@@ -519,6 +518,19 @@ def export(code: str, fmt: str):
         "\ufeff" + buffer.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename=qa-{event.code}.csv"},
+    )
+
+
+@route("GET", "/events/<code>/export/event.json", "moderator")
+def export_event(code: str):
+    """The whole event as one JSON document (programme, participants as references, questions,
+    votes, moderation log) that `qa-app create-event` and POST /events/import read back."""
+    event = find_event(code)
+    document = domain.export_event(actor_of(event))
+    return Response(
+        transfer.dumps(document),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=qa-{event.code}-event.json"},
     )
 
 

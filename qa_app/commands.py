@@ -356,20 +356,21 @@ def demo(host: str, port: int, phones: int) -> None:
     help="The file's text encoding (default: UTF-8, else guessed, e.g. cp1251 or koi8-r).",
 )
 def create_event(file: Path, as_json: bool, base_url: str | None, encoding: str | None) -> None:
-    """Create an event from a programme text file or a JSON event file."""
+    """Create an event from a programme text file, a JSON event file or a full export."""
     from . import agenda, domain
     from .errors import DomainError
     from .links import event_links
-    from .schemas import EventIn, parse
+    from .schemas import parse_event
 
     text = read_programme(file, encoding)
-    as_event_json = _looks_like_json(file, text)
-    data = parse_json_file(file, text) if as_event_json else None
+    try:  # read and checked before the database is touched
+        data = parse_event(agenda.read_event(text, _looks_like_json(file, text) or None))
+    except DomainError as exc:
+        raise click.ClickException(f"{file}: {exc.message}") from None
     app = _app()
     with app.app_context():
         try:
-            raw = agenda.parse_event_json(data) if as_event_json else agenda.parse_programme(text)
-            event, key = domain.create_event(parse(EventIn, raw))
+            event, key = domain.import_event(data)
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
         urls = event_links(
@@ -377,16 +378,22 @@ def create_event(file: Path, as_json: bool, base_url: str | None, encoding: str 
             key,
             base=base_url or app.config.get("QA_PUBLIC_URL") or "http://localhost:5000",
         )
+        history = data.history if any(data.history.values()) else None
         if as_json:
-            click.echo(json.dumps({"code": event.code, "moderator_key": key, "urls": urls}))
+            body = {"code": event.code, "moderator_key": key, "urls": urls}
+            click.echo(json.dumps(body | ({"imported": history} if history else {})))
         else:
             click.echo(f"Created: {event.title}")
+            if history:
+                click.echo("Imported: " + ", ".join(f"{n} {k}" for k, n in history.items()))
             _print_event(event.code, key, urls)
 
 
 def _looks_like_json(file: Path, text: str) -> bool:
-    """A .json file, or text that starts like a JSON object."""
-    return file.suffix.lower() == ".json" or text.lstrip().startswith("{")
+    """A .json file, or text that starts like JSON."""
+    from .agenda import looks_like_json
+
+    return file.suffix.lower() == ".json" or looks_like_json(text)
 
 
 def read_programme(file: Path, encoding: str | None = None) -> str:
@@ -428,16 +435,6 @@ def read_programme(file: Path, encoding: str | None = None) -> str:
     return str(guess).removeprefix("\ufeff")
 
 
-def parse_json_file(file: Path, text: str) -> object:
-    """The decoded JSON of an event file; a broken one is refused naming its line and column."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise click.ClickException(
-            f"{file} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-        ) from None
-
-
 @cli.command("create-admin")
 @click.argument("name")
 @click.option(
@@ -466,15 +463,18 @@ def create_admin(name: str, password: str | None) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "json"]),
+    type=click.Choice(["csv", "json", "event"]),
     default="csv",
     show_default=True,
-    help="Output format.",
+    help="csv or json: every question (json adds the moderation log); event: the whole event "
+    "as one file that `qa-app create-event` imports (docs/event-format.md).",
 )
 def export(code: str, fmt: str) -> None:
-    """Print every question of an event (issue, author, addressee, votes, status, times)."""
+    """Print every question of an event (issue, author, addressee, votes, status, times), or
+    the whole event (--format event)."""
     from . import domain, exports
     from .auth import Actor, find_event
+    from .domain.transfer import dumps
     from .errors import DomainError
 
     with _app().app_context():
@@ -483,6 +483,9 @@ def export(code: str, fmt: str) -> None:
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
         actor = Actor("admin", event.id)
+        if fmt == "event":
+            click.echo(dumps(domain.export_event(actor)), nl=False)
+            return
         rows = domain.export_rows(actor)
         actions = domain.actions(actor) if fmt == "json" else []
     if fmt == "json":

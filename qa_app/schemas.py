@@ -9,17 +9,20 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from .agenda import detect_language
 from .errors import Invalid
-from .timezones import check_zone
+from .timezones import check_zone, offset_name, to_venue
 
 # Ids and versions are INTEGER columns: PostgreSQL's INTEGER is signed 32-bit, so a larger
 # number can name nothing and must be refused here, before it reaches SQL.
@@ -86,12 +89,49 @@ ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Id = Annotated[int, Field(ge=1, le=MAX_INT)]
 Version = Annotated[int, Field(ge=0, le=MAX_INT)]
 VERSION = TypeAdapter(Version)
-Title = _text(300, what="title")
-IssueTitle = _text(2000, what="title")
-SpeakerName = _text(200, what="name")
+
+
+def _squashed(value: object) -> object:
+    """Runs of spaces and line breaks as one space (a one-line text of the event file)."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
+Squashed = BeforeValidator(_squashed)
+Title = Annotated[_text(300, what="title"), Squashed]
+IssueTitle = Annotated[_text(2000, what="title"), Squashed]
+SpeakerName = Annotated[_text(200, what="name"), Squashed]
 Affiliation = _text(2000, what=None, multiline=True)
-Venue = _text(300, what=None)
-Description = _text(20000, what=None, multiline=True, strip=False)
+Venue = Annotated[_text(300, what=None), Squashed]
+Description = _text(20000, what=None, multiline=True)
+TIME_EXAMPLE = "like 2017-01-12T15:30:00, or 2017-01-12T15:30:00+03:00 with an offset"
+
+
+def _iso_moment(value: object) -> object:
+    """An ISO 8601 date and time string as a datetime (to the second), in the event file's
+    words when it is not one; numbers (Unix times) are refused: nobody writes a programme so."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "iso_time", f"must be an ISO 8601 date and time string, {TIME_EXAMPLE}"
+        )
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise PydanticCustomError(
+            "iso_time", f"{value[:40]!r} is not an ISO 8601 date and time ({TIME_EXAMPLE})"
+        ) from None
+    return moment
+
+
+def _iso_time(value: object) -> object:
+    """_iso_moment to the second (a programme's time)."""
+    moment = _iso_moment(value)
+    return moment.replace(microsecond=0) if isinstance(moment, datetime) else moment
+
+
+# A date and time of the event file: naive (the venue's wall clock) or with an offset or Z
+IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
 Status = Literal["pending", "live", "answered", "dismissed"]
 
 
@@ -277,7 +317,7 @@ def _phrase_shape(value: str) -> str:
     core = value.strip("*")
     if "*" in core:
         raise PydanticCustomError(
-            "phrase_star", "put * only at the start or end of a phrase (\"spam*\", \"*coin\")"
+            "phrase_star", 'put * only at the start or end of a phrase ("spam*", "*coin")'
         )
     if sum(char.isalnum() for char in core) < 2:
         raise PydanticCustomError("phrase_short", "a phrase needs at least two letters or digits")
@@ -310,11 +350,17 @@ def connect_since(value: object) -> int:
 
 
 class SpeakerIn(Payload):
-    """A moderator or panelist of a new event."""
+    """A moderator or panelist of an event."""
 
     name: SpeakerName
     role: Literal["moderator", "panelist"] = "panelist"
     affiliation: Affiliation | None = None
+
+    @field_validator("affiliation")
+    @classmethod
+    def empty_is_none(cls, value: str | None) -> str | None:
+        """An affiliation left empty counts as absent."""
+        return value or None
 
 
 class SettingsIn(Payload):
@@ -327,19 +373,77 @@ class SettingsIn(Payload):
     max_question_length: Annotated[int, Field(ge=20, le=2000)] | None = None
 
 
+def _issue_text(item: object, number: int) -> object:
+    """An issue of the file: a string, or an object {"title": string} taken as its title."""
+    if not isinstance(item, dict):
+        return item
+    if set(item) != {"title"}:
+        raise PydanticCustomError(
+            "issue_object",
+            f"issue {number} must be a string or an object with just a 'title' "
+            f"(not {', '.join(sorted(map(str, item)))[:80]})",
+        )
+    return item["title"]
+
+
 class EventIn(BaseModel):
-    """POST /api/v1/events: a new event with its issues and speakers."""
+    """The event file (docs/event-format.md), POST /api/v1/events and POST /events/import: one
+    schema everywhere. Times are the venue's wall clock: a time with an offset (or Z) is
+    converted into `time_zone`, or, without one, its offset becomes the event's time zone."""
 
     model_config = ConfigDict(extra="forbid")
     title: Title
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    time_zone: TimeZone | None = None
+    starts_at: IsoTime | None = None
+    ends_at: IsoTime | None = None
     venue: Venue | None = None
     description: Description | None = None
-    language: Literal["en", "ru"] = "en"
+    language: Literal["en", "ru"] | None = None
     issues: Annotated[list[IssueTitle], Field(min_length=1, max_length=50)]
     speakers: Annotated[list[SpeakerIn], Field(max_length=200)] = []
     settings: SettingsIn = SettingsIn()
+
+    @field_validator("issues", mode="before")
+    @classmethod
+    def issue_objects(cls, value: object) -> object:
+        """{"title": ...} objects as their titles."""
+        if isinstance(value, list):
+            return [_issue_text(item, number) for number, item in enumerate(value, start=1)]
+        return value
+
+    @field_validator("venue", "description")
+    @classmethod
+    def empty_is_none(cls, value: str | None) -> str | None:
+        """An optional text left empty counts as absent; the description loses its blank ends."""
+        return (value.strip() if value else value) or None
+
+    @field_validator("speakers")
+    @classmethod
+    def moderators_first(cls, value: list[SpeakerIn]) -> list[SpeakerIn]:
+        """Moderators first, otherwise in the file's order."""
+        return sorted(value, key=lambda speaker: speaker.role != "moderator")
+
+    @model_validator(mode="after")
+    def venue_clock(self) -> EventIn:
+        """Times as the venue's wall clock in the event's time zone; the language detected
+        when absent; the end not before the start."""
+        for moment in (self.starts_at, self.ends_at):
+            if self.time_zone is None and moment is not None and moment.tzinfo is not None:
+                self.time_zone = offset_name(moment.utcoffset())
+        if self.starts_at is not None:
+            self.starts_at = to_venue(self.starts_at, self.time_zone)
+        if self.ends_at is not None:
+            self.ends_at = to_venue(self.ends_at, self.time_zone)
+        if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
+            raise PydanticCustomError(
+                "time_order",
+                f"the end time {self.ends_at:%Y-%m-%d %H:%M} is before the start time "
+                f"{self.starts_at:%Y-%m-%d %H:%M}",
+                {"field": "ends_at"},
+            )
+        if self.language is None:
+            self.language = detect_language(" ".join([self.title, *self.issues]))
+        return self
 
 
 class JoinIn(Payload):
@@ -367,3 +471,284 @@ def parse(model: type[BaseModel], data: object) -> BaseModel:
         ]
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         raise Invalid(f"Invalid request: {summary}", details=problems) from None
+
+
+# --------------------------------------------------------------------------- transfer
+# The event file's refusals in the organiser's words, and the full export of an event
+# (domain/transfer.py, docs/event-format.md): the event file plus its participants, questions,
+# votes and moderation log, each named by a reference of the file ("p1", "q1", "a1"), issues and
+# speakers by their place in the file's lists ("i1", "s1").
+
+MAX_LISTED_PROBLEMS = 5
+# a list of the file, and what one of its items is called ("issue 3")
+ITEMS = {
+    "issues": "issue",
+    "speakers": "speaker",
+    "participants": "participant",
+    "questions": "question",
+    "votes": "vote",
+    "actions": "action",
+    "similar_to": "similar_to",
+    "phrases": "phrase",
+}
+
+
+def _where(loc: tuple) -> str:
+    """A field's place in the event file for a person: "issue 3", "speaker 1 role", "title"."""
+    words: list[str] = []
+    for part in loc:
+        if isinstance(part, int) and words and words[-1] in ITEMS:
+            words.append(f"{ITEMS[words.pop()]} {part + 1}")
+        else:
+            words.append(str(part))
+    return " ".join(words) or "the event"
+
+
+def _problem(err: dict) -> str:
+    """One refusal in words: pydantic's, made plainer where it is cryptic."""
+    kind, message = err["type"], err["msg"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not a field of the event file (check its spelling: docs/event-format.md)"
+    if kind == "literal_error":
+        return f"{repr(err.get('input'))[:40]} is not {err['ctx']['expected']}"
+    if kind == "too_short" and err["ctx"].get("min_length") == 1:
+        return "must not be empty"
+    return message.removeprefix("Value error, ")
+
+
+def event_problems(exc: ValidationError) -> list[dict]:
+    """The problems of a refused event, as the API's details: field, problem, type."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        field = (err.get("ctx") or {}).get("field")
+        loc = (field,) if field and not err["loc"] else err["loc"]
+        problems.append(
+            {
+                "field": ".".join(str(p) for p in loc) or "(body)",
+                "where": _where(loc),
+                "problem": _problem(err),
+                "type": err["type"],
+            }
+        )
+    return problems
+
+
+def refuse_event(problems: list[dict]) -> Invalid:
+    """One Invalid naming the first few problems of an event on one line."""
+    listed = [f"{p['where']}: {p['problem']}" for p in problems[:MAX_LISTED_PROBLEMS]]
+    more = len(problems) - MAX_LISTED_PROBLEMS
+    summary = "; ".join(listed) + (f"; and {more} more" if more > 0 else "")
+    return Invalid(f"Invalid event: {summary}.", details=problems[:50])
+
+
+def parse_event(data: object, model: type[EventIn] | None = None) -> EventIn:
+    """Validate an event (a decoded event file, a programme's parse, a POST /events body)
+    against the one schema: EventFile, which takes a full export too (or `model`), or raise
+    Invalid listing the problems in the file's words."""
+    model = model or EventFile
+    if not isinstance(data, dict):
+        raise Invalid('The event must be a JSON object, like {"title": ..., "issues": [...]}.')
+    try:
+        event = model.model_validate(data)
+    except ValidationError as exc:
+        raise refuse_event(event_problems(exc)) from None
+    problems = event.reference_problems() if isinstance(event, EventFile) else []
+    if problems:
+        raise refuse_event(problems)
+    return event
+
+
+Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+IssueRef = Annotated[str, StringConstraints(pattern=r"^i[1-9][0-9]{0,2}$")]
+SpeakerRef = Annotated[str, StringConstraints(pattern=r"^s[1-9][0-9]{0,3}$")]
+# a moment of the event's history: with an offset or Z (as exported), or the venue's wall clock
+Moment = Annotated[datetime, BeforeValidator(_iso_moment)]
+Statuses = Literal["pending", "live", "answered", "dismissed", "merged", "withdrawn"]
+MAX_PARTICIPANTS = 100_000
+MAX_QUESTIONS = 100_000
+MAX_VOTES = 2_000_000
+MAX_ACTIONS = 200_000
+
+
+class ParticipantRecord(Payload):
+    """A participant of the export: a reference, never a token."""
+
+    ref: Ref
+    display_name: Name | None = None
+    banned: bool = False
+    banned_at: Moment | None = None
+    joined_at: Moment | None = None
+
+
+class QuestionRecord(Payload):
+    """A question of the export, with its issue, asker, addressee and what moderators did."""
+
+    ref: Ref
+    issue: IssueRef
+    participant: Ref | None = None
+    text: _text(5000, what="question", multiline=True)
+    author_name: Name | None = None
+    addressed_to: SpeakerRef | None = None
+    status: Statuses = "live"
+    merged_into: Ref | None = None
+    similar_to: Annotated[list[Ref], Field(max_length=50)] = []
+    held_reason: _text(200, what=None) | None = None
+    was_public: bool | None = None
+    created_at: Moment | None = None
+    answered_at: Moment | None = None
+
+
+class VoteRecord(Payload):
+    """One participant's vote for one question."""
+
+    participant: Ref
+    question: Ref
+    at: Moment | None = None
+
+
+class ActionRecord(Payload):
+    """One entry of the moderation log: the seat's name (never its key) and what it did; ids in
+    `detail` are references of the file. An imported action cannot be undone."""
+
+    ref: Ref | None = None
+    at: Moment | None = None
+    who: _text(80, what="name")
+    action: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+    question: Ref | None = None
+    detail: dict | None = None
+    undone_at: Moment | None = None
+    undone_by: Ref | None = None
+
+
+class BlocklistRecord(Payload):
+    """The event's blocklist: its own phrases and the built-in lists switched on."""
+
+    phrases: Annotated[list[Phrase], Field(max_length=MAX_PHRASES)] = []
+    builtin: Annotated[list[Literal["en", "ru"]], Field(max_length=2)] = []
+
+
+ExtraMinutes = Annotated[int, Field(ge=-1440, le=1440)]
+
+
+class StateRecord(Payload):
+    """Where the session stood: current issue, the screen, the issue clock."""
+
+    current_issue: IssueRef | None = None
+    on_screen: Ref | None = None
+    screen_mode: Literal["questions", "join"] = "questions"
+    clock_on: bool = False
+    extra_minutes: Annotated[list[ExtraMinutes], Field(max_length=50)] = []
+
+
+class EventFile(EventIn):
+    """The event file with, optionally, the history of a full export (`qa-app export --format
+    event`): `qa-app create-event` and POST /events/import read it into a new event."""
+
+    qa_app_event: Literal[1] | None = None
+    exported_at: Moment | None = None
+    blocklist: BlocklistRecord | None = None
+    state: StateRecord | None = None
+    participants: Annotated[list[ParticipantRecord], Field(max_length=MAX_PARTICIPANTS)] = []
+    questions: Annotated[list[QuestionRecord], Field(max_length=MAX_QUESTIONS)] = []
+    votes: Annotated[list[VoteRecord], Field(max_length=MAX_VOTES)] = []
+    actions: Annotated[list[ActionRecord], Field(max_length=MAX_ACTIONS)] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def addressees_count_moderators_first(cls, data: object) -> object:
+        """Refuse addressees ("s2") in a file whose speakers do not list moderators first: the
+        server lists them so, and an "sN" counts the speakers in that order."""
+        if not isinstance(data, dict):
+            return data
+        speakers, questions = data.get("speakers"), data.get("questions")
+        if not (isinstance(speakers, list) and isinstance(questions, list)):
+            return data
+        roles = [s.get("role", "panelist") if isinstance(s, dict) else None for s in speakers]
+        addressed = any(isinstance(q, dict) and q.get("addressed_to") for q in questions)
+        if addressed and roles != sorted(roles, key=lambda role: role != "moderator"):
+            raise PydanticCustomError(
+                "speaker_order",
+                "list the moderators first: the questions' addressees (s1, s2, ...) count the "
+                "speakers in that order",
+                {"field": "speakers"},
+            )
+        return data
+
+    @property
+    def history(self) -> dict[str, int]:
+        """How many records of each kind the file holds."""
+        return {
+            name: len(getattr(self, name))
+            for name in ("participants", "questions", "votes", "actions")
+        }
+
+    def reference_problems(self) -> list[dict]:
+        """Every reference that names nothing (or twice), as refusals."""
+        return _References(self).problems
+
+
+class _References:
+    """The references of a full export, checked: each names one record of the file."""
+
+    def __init__(self, event: EventFile) -> None:
+        self.problems: list[dict] = []
+        issues = {f"i{n}" for n in range(1, len(event.issues) + 1)}
+        speakers = {f"s{n}" for n in range(1, len(event.speakers) + 1)}
+        people = self._declared("participants", event.participants)
+        asked = self._declared("questions", event.questions)
+        done = self._declared("actions", event.actions)
+        for n, question in enumerate(event.questions):
+            at = ("questions", n)
+            self._check(at + ("issue",), question.issue, issues, "issue")
+            self._check(at + ("participant",), question.participant, people, "participant")
+            self._check(at + ("addressed_to",), question.addressed_to, speakers, "speaker")
+            self._check(at + ("merged_into",), question.merged_into, asked, "question")
+            if question.merged_into == question.ref:
+                self._add(at + ("merged_into",), "a question cannot be merged into itself")
+            for ref in question.similar_to:
+                self._check(at + ("similar_to",), ref, asked, "question")
+            if (question.status == "merged") != (question.merged_into is not None):
+                self._add(
+                    at + ("merged_into",),
+                    "a merged question (and only one) names the question it was merged into",
+                )
+        pairs: set[tuple[str, str]] = set()
+        for n, vote in enumerate(event.votes):
+            self._check(("votes", n, "participant"), vote.participant, people, "participant")
+            self._check(("votes", n, "question"), vote.question, asked, "question")
+            if (vote.participant, vote.question) in pairs:
+                self._add(("votes", n), f"{vote.participant} votes for {vote.question} twice")
+            pairs.add((vote.participant, vote.question))
+        for n, action in enumerate(event.actions):
+            self._check(("actions", n, "question"), action.question, asked, "question")
+            self._check(("actions", n, "undone_by"), action.undone_by, done, "action")
+        if event.state is not None:
+            self._check(("state", "current_issue"), event.state.current_issue, issues, "issue")
+            self._check(("state", "on_screen"), event.state.on_screen, asked, "question")
+            if event.state.extra_minutes and len(event.state.extra_minutes) != len(issues):
+                self._add(("state", "extra_minutes"), "needs one number per issue")
+
+    def _add(self, loc: tuple, problem: str) -> None:
+        """Note one problem (the first 50 are kept)."""
+        if len(self.problems) < 50:
+            field = ".".join(map(str, loc))
+            self.problems.append(
+                {"field": field, "where": _where(loc), "problem": problem, "type": "reference"}
+            )
+
+    def _declared(self, name: str, records: list) -> set[str]:
+        """The references a list declares; one used twice is a problem."""
+        seen: set[str] = set()
+        for n, record in enumerate(records):
+            if record.ref in seen:
+                self._add((name, n, "ref"), f"{record.ref!r} is used twice")
+            if record.ref is not None:
+                seen.add(record.ref)
+        return seen
+
+    def _check(self, loc: tuple, ref: str | None, known: set[str], what: str) -> None:
+        """A reference (if given) must name a known record."""
+        if ref is not None and ref not in known:
+            self._add(loc, f"{ref!r} names no {what} of the file")

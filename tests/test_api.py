@@ -182,6 +182,7 @@ ROUTES = [
     ),
     ("export_csv", "GET", "/api/v1/events/{code}/export.csv", None, MODERATOR_ONLY),
     ("export_json", "GET", "/api/v1/events/{code}/export.json", None, MODERATOR_ONLY),
+    ("export_event", "GET", "/api/v1/events/{code}/export/event.json", None, MODERATOR_ONLY),
 ]
 ERROR_CODES = {401: "unauthorized", 403: "forbidden"}
 

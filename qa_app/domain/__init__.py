@@ -22,6 +22,7 @@ from .seats import (
     rotate_seat,
 )
 from .similar import similar
+from .transfer import export_event, import_event
 from .undo import undo
 from .views import snapshot, sync
 from .votes import vote
@@ -34,8 +35,10 @@ __all__ = [
     "create_event",
     "create_seat",
     "editing",
+    "export_event",
     "export_rows",
     "get_blocklist",
+    "import_event",
     "join",
     "list_seats",
     "merge",

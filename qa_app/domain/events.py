@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -26,9 +27,12 @@ from .seats import FIRST_SEAT_NAME, open_seat
 from .views import utc_iso
 
 
-def create_event(data: EventIn) -> tuple[Event, str]:
-    """Create an event with its issues, speakers and first moderator seat; return it and the
-    seat's key (shown once)."""
+def create_event(
+    data: EventIn, history: Callable[[Event], None] | None = None
+) -> tuple[Event, str]:
+    """Create an event with its issues, speakers and first moderator seat (and what `history`
+    adds to it, in the same transaction: domain/transfer.py); return it and the seat's key
+    (shown once)."""
     if data.starts_at and data.ends_at and data.ends_at < data.starts_at:
         raise Invalid("The end time is before the start time.")
     for _attempt in range(10):
@@ -36,6 +40,8 @@ def create_event(data: EventIn) -> tuple[Event, str]:
             with storage.writing():
                 event = _new_event(data)
                 _seat, key = open_seat(event.id, FIRST_SEAT_NAME)
+                if history is not None:
+                    history(event)
             return event, key
         except IntegrityError:  # join code taken (rolled back): draw another
             pass
@@ -50,9 +56,10 @@ def _new_event(data: EventIn) -> Event:
         title=data.title,
         starts_at=data.starts_at.replace(tzinfo=None) if data.starts_at else None,
         ends_at=data.ends_at.replace(tzinfo=None) if data.ends_at else None,
+        time_zone=data.time_zone,
         venue=data.venue or None,
         description=data.description or None,
-        language=data.language,
+        language=data.language or "en",
         **settings,
     )
     db.session.add(event)

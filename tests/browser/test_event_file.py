@@ -34,10 +34,17 @@ def test_the_example_event_file_uploads_from_admin(server, new_context, tmp_path
     expect(page.locator("#create-error")).not_to_be_empty()
     expect(page.locator("#created")).to_be_hidden()
 
-    # what only the file format allows (an issue as an object, a note of the file's own):
-    # the page hands the file to the server's file parser, not to the API's stricter body
+    # the one schema (docs/event-format.md): an issue as an object, a time with an offset
+    # become an event; a misspelt field is refused, named
     loose = tmp_path / "loose.json"
-    loose.write_text('{"title": "Round table", "issues": [{"title": "Why?"}], "notes": "draft"}')
+    loose.write_text(
+        '{"title": "Round table", "issues": [{"title": "Why?"}], "notes": "draft",'
+        ' "starts_at": "2017-01-12T15:30:00+03:00"}'
+    )
+    page.locator("#json-file").set_input_files(str(loose))
+    page.locator("#create-json").click()
+    expect(page.locator("#create-error")).to_contain_text("notes: is not a field")
+    loose.write_text(loose.read_text().replace(' "notes": "draft",', ""))
     page.locator("#json-file").set_input_files(str(loose))
     page.locator("#create-json").click()
     expect(page.locator("#created")).to_contain_text("Round table")
