@@ -273,6 +273,27 @@ ROWS = [
 ]
 
 
+def missed(results: list[dict]) -> list[str]:
+    """What each run of the server as shipped lost, in words: phones that never connected, votes
+    never acknowledged, and vote sightings missing (a phone that never saw an acknowledged vote).
+    Empty: nothing lost. A reference run (the tick-0 baseline, which collapses under load by
+    design) is reported in the table but not judged here."""
+    lost = []
+    for r in results:
+        if r.get("reference"):
+            continue
+        what = []
+        if r["connected"] - 2 < r["phones"]:
+            what.append(f"{r['phones'] - (r['connected'] - 2)} phones never connected")
+        if r["votes_acked"] < r["votes_sent"]:
+            what.append(f"{r['votes_sent'] - r['votes_acked']} votes not acknowledged")
+        if r["vote_sightings_missing"]:
+            what.append(f"{r['vote_sightings_missing']} vote sightings missing")
+        if what:
+            lost.append(f"{r['label']}: " + ", ".join(what))
+    return lost
+
+
 def pair(summary: dict) -> str:
     """p50 / p99 of a latency summary."""
     if not summary["n"]:
@@ -317,6 +338,7 @@ def run(plan: Plan, echo=print) -> dict:
         results.append(run_once(plan, "coalesced", plan.tick_ms, workdir, echo))
         if plan.baseline:
             results.append(run_once(plan, "baseline", 0, workdir, echo))
+            results[-1]["reference"] = True  # the naive mode it is compared with: losses shown
             ratios["baseline_over_coalesced"] = ratio(results[-1], results[0])
         if plan.compare_async_mode:
             other = replace(plan, async_mode=plan.compare_async_mode)
