@@ -572,6 +572,21 @@ def backup(file: Path, force: bool) -> None:
     "its own backlog to the latencies).",
 )
 @click.option(
+    "--join-storm",
+    is_flag=True,
+    help="The phones join over REST (POST .../participants, a connection each) and then open "
+    "their sockets, as fast as the server takes them (200 in flight), instead of starting "
+    "with participants made in the database: joins per second, time to connect everyone, the "
+    "server's CPU and memory per phone let in.",
+)
+@click.option(
+    "--compare-ref",
+    default=None,
+    metavar="GIT_REF",
+    help="Also run the coalesced workload on the server code of this git revision (e.g. "
+    "HEAD~3 or a tag; needs a git checkout) and print previous / current ratios.",
+)
+@click.option(
     "--json",
     "json_out",
     type=click.Path(dir_okay=False),
@@ -616,6 +631,8 @@ def bench(
     compare_async_mode,
     loadgen_workers,
     json_out,
+    join_storm,
+    compare_ref,
     vote_path,
     similar_questions,
     vote_path_votes,
@@ -649,6 +666,8 @@ def bench(
         message_queue=message_queue,
         loadgen_workers=loadgen_workers,
         compare_async_mode=compare_async_mode,
+        join_storm=join_storm,
+        compare_ref=compare_ref,
     )
     try:
         report = benchmark.run(plan, echo=lambda text: click.echo(text, err=True))

@@ -104,6 +104,52 @@ def test_a_bench_whose_phones_miss_updates_fails_and_says_what_was_lost(tmp_path
     )
 
 
+def test_a_join_storm_joins_every_phone_over_rest_and_compares_with_a_git_revision(tmp_path):
+    if shutil.which("node") is None:
+        service_unavailable("Node", "no node on PATH")
+    if not (ROOT / "node_modules" / "socket.io-client").is_dir():
+        service_unavailable("socket.io-client", "run npm install")
+    out = tmp_path / "storm.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qa_app",
+            "bench",
+            "--join-storm",
+            "--phones",
+            "30",
+            "--duration",
+            "2",
+            "--votes",
+            "5",
+            "--questions",
+            "0",
+            "--no-baseline",
+            "--compare-ref",
+            "HEAD",
+            "--json",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert "| joins per second |" in done.stdout and "previous / current:" in done.stdout
+    report = json.loads(out.read_text())
+    current, previous = report["results"]
+    assert previous["label"] == "previous (HEAD)"
+    for result in (current, previous):
+        assert (result["joined"], result["joins_failed"]) == (30, 0)  # over REST, every one
+        assert result["connected"] == 32 and result["vote_sightings_missing"] == 0
+        assert result["joins_per_s"] > 0 and result["join_ms"]["n"] == 30
+        assert result["server_kb_per_connected_phone"] > 0
+        assert result["server_connect_cpu_ms_per_phone"] > 0
+    assert set(report["previous_over_current"]) >= {"join_s", "server_kb_per_phone", "connect_s"}
+
+
 def test_the_vote_path_bench_prints_each_variant_and_its_ratio(tmp_path):
     out = tmp_path / "vote-path.json"
     done = subprocess.run(
