@@ -116,12 +116,20 @@ def test_vote_is_idempotent_and_can_be_taken_back(ctx):
     alice, _ = make_participant(event)
     bob, _ = make_participant(event)
     question = ask(alice, event)
-    results = [domain.vote(bob, VoteIn(question_id=question.id, up=True)) for _ in range(3)]
+    results, versions = [], []
+    for _ in range(3):
+        results.append(domain.vote(bob, VoteIn(question_id=question.id, up=True)))
+        versions.append(db.session.get(Event, event.id, populate_existing=True).version)
     assert [(r.votes, r.voted) for r in results] == [(1, True)] * 3
-    assert results[1].rev == results[0].rev  # a repeated vote changes nothing
+    assert results[1].rev == results[0].rev  # a repeated vote changes nothing:
+    assert versions[1] == versions[2] == versions[0]  # not even the event's version
+    again = domain.vote(bob, VoteIn(question_id=question.id, up=False))
+    assert domain.vote(bob, VoteIn(question_id=question.id, up=False)).rev == again.rev
+    assert db.session.get(Event, event.id, populate_existing=True).version == versions[0] + 1
+    results.append(domain.vote(bob, VoteIn(question_id=question.id, up=True)))
     assert db.session.get(Question, question.id).vote_count == 1
     second = domain.vote(alice, VoteIn(question_id=question.id, up=True))
-    assert second.votes == 2 and second.rev > results[0].rev
+    assert second.votes == 2 and second.rev > results[-1].rev
     assert db.session.get(Question, question.id).vote_count == 2
     taken_back = domain.vote(bob, VoteIn(question_id=question.id, up=False))
     assert (taken_back.votes, taken_back.voted) == (1, False)
@@ -136,8 +144,11 @@ def test_voting_closed_and_pending_questions_refuse_votes(ctx):
     alice, _ = make_participant(event)
     bob, _ = make_participant(event)
     pending = ask(alice, event)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound):  # bob cannot see alice's pending question: it is not there
         domain.vote(bob, VoteIn(question_id=pending.id, up=True))
+    with pytest.raises(Conflict) as own:  # alice sees hers: it is not live yet
+        domain.vote(alice, VoteIn(question_id=pending.id, up=True))
+    assert own.value.details == {"reason": "not_live"}
     domain.moderate(moderator(event), ModerateIn(question_id=pending.id, status="live"))
     domain.update_settings(moderator(event), SettingsIn(voting_open=False))
     with pytest.raises(Closed):

@@ -118,9 +118,14 @@ def test_a_redis_restart_loses_no_committed_question(two_servers, redis_server):
     ]  # committed and acknowledged: PostgreSQL is up, only the message queue is down
     voter.call("vote", {"question_id": first["question"]["id"], "up": True})
     time.sleep(2)  # a few ticks fail to publish; the marks are kept
+    # the outage happened: A's health check sees the queue down, and B's screen heard nothing
+    health = requests.get(f"{a.url}/healthz", timeout=10)
+    assert health.status_code == 503 and health.json()["queue"] != "ok", health.text
+    wanted = {q["question"]["id"] for q in during}
+    assert not wanted & set(screen.shown()), "B heard A's questions with the queue down"
+    assert screen.shown()[first["question"]["id"]]["votes"] == 0
     redis_server.start()
 
-    wanted = {q["question"]["id"] for q in during}
     wait_for(lambda: wanted <= set(screen.shown()), 90, "the questions asked during the outage")
     wait_for(lambda: screen.shown()[first["question"]["id"]]["votes"] == 1, 30, "the outage's vote")
     # both processes work again without a restart: a new question from B reaches A

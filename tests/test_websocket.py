@@ -160,6 +160,16 @@ def test_a_phone_that_stops_reading_gets_every_update_whole_and_in_order(tmp_pat
         slow.ws.close()
 
 
+def steady(read, *, readings: int = 5, gap_s: float = 0.2, timeout_s: float = 20) -> int:
+    """read()'s value once it has stayed the same for `readings` readings `gap_s` apart."""
+    deadline, seen = time.monotonic() + timeout_s, [read()]
+    while len(seen) < readings or len(set(seen[-readings:])) > 1:
+        assert time.monotonic() < deadline, f"never settled: {seen[-readings:]}"
+        time.sleep(gap_s)
+        seen.append(read())
+    return seen[-1]
+
+
 @pytest.mark.live
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_a_phone_costs_the_server_one_open_file_and_gives_it_back(tmp_path):
@@ -180,10 +190,10 @@ def test_a_phone_costs_the_server_one_open_file_and_gives_it_back(tmp_path):
             phone = socketio.Client(reconnection=False)
             phone.connect(live.url, auth={"event": code}, transports=["websocket"])
             phones.append(phone)
-        wait_for(lambda: len(os.listdir(descriptors)) - before >= 20, what="20 connections")
-        # one each: simple-websocket's duplicate of the socket is given back (a hall of 10,000
-        # would otherwise need 20,000 open files)
-        assert len(os.listdir(descriptors)) - before == 20
+        # every phone's connect has returned: the server accepted all 20. Once its count of
+        # open files stops moving, it holds one each: simple-websocket's duplicate of the socket
+        # is given back (a hall of 10,000 would otherwise need 20,000 open files)
+        assert steady(lambda: len(os.listdir(descriptors))) - before == 20
         with ThreadPoolExecutor(len(phones)) as pool:  # the client takes seconds to disconnect
             list(pool.map(lambda phone: phone.disconnect(), phones))
         wait_for(lambda: len(os.listdir(descriptors)) == before, what="every file given back")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -47,7 +48,15 @@ class Plan:
     connect_timeout_s: float = 180
     loadgen_workers: int = 2
     compare_async_mode: str | None = None  # also run the coalesced workload under this server
+    join_storm: bool = False  # phones join over REST, then connect, as fast as the server takes
+    compare_ref: str | None = None  # also run the coalesced workload on this git revision's code
     extra_env: dict = field(default_factory=dict)
+    code_dir: Path | None = None  # where the server's code comes from (None: this package)
+
+
+def slug(label: str) -> str:
+    """label as a file name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", label)
 
 
 def free_port() -> int:
@@ -110,8 +119,9 @@ class ProcessWatch:
         self.stop.set()
 
 
-def prepare_event(env: dict, phones: int) -> dict:
-    """Create the bench event and its participants directly in the database."""
+def prepare_event(env: dict, phones: int, code_dir: Path | None = None) -> dict:
+    """Create the bench event and its participants directly in the database (with the code in
+    code_dir, when given: another revision's)."""
     script = (
         "import json, sys\n"
         "from qa_app.bench.setup import create\n"
@@ -120,6 +130,7 @@ def prepare_event(env: dict, phones: int) -> dict:
     done = subprocess.run(
         [sys.executable, "-c", script, str(phones)],
         env=env,
+        cwd=code_dir,
         capture_output=True,
         text=True,
         timeout=600,
@@ -129,17 +140,21 @@ def prepare_event(env: dict, phones: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def start_servers(env: dict, count: int, workdir: Path) -> list[tuple[subprocess.Popen, str]]:
-    """Start count `qa-app serve` processes on free ports; wait until they answer."""
+def start_servers(
+    env: dict, count: int, workdir: Path, code_dir: Path | None = None
+) -> list[tuple[subprocess.Popen, str]]:
+    """Start count `qa-app serve` processes on free ports (with the code in code_dir, when
+    given); wait until they answer."""
     import urllib.request
 
     servers = []
     for index in range(count):
         port = free_port()
-        log = open(workdir / f"server-{index}.log", "w")  # noqa: SIM115 - closed with the process
+        log = open(workdir / f"server-{index}-{os.getpid()}-{time.monotonic_ns()}.log", "w")  # noqa: SIM115 - closed with the process
         process = subprocess.Popen(
             [sys.executable, "-m", "qa_app", "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,
+            cwd=code_dir,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -181,21 +196,24 @@ def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
             "QA_ASYNC_MODE": plan.async_mode,
             "QA_RATE_LIMITS": "0",
             "QA_SECRET_KEY": "bench-" + uuid.uuid4().hex,
-            "DATABASE_URL": plan.database_url or f"sqlite:///{workdir / (label + '.db')}",
+            "DATABASE_URL": plan.database_url or f"sqlite:///{workdir / (slug(label) + '.db')}",
             "PYTHONUNBUFFERED": "1",
         }
     )
     if plan.message_queue:
         env["QA_MESSAGE_QUEUE"] = plan.message_queue
     env.update(plan.extra_env)
-    echo(f"[{label}] creating an event with {plan.phones} participants ...")
-    event = prepare_event(env, plan.phones)
+    if plan.code_dir is not None:  # `python -m qa_app` in that folder runs that code
+        env["PYTHONPATH"] = str(plan.code_dir)
+    joining = 0 if plan.join_storm else plan.phones
+    echo(f"[{label}] creating an event with {joining} participants ...")
+    event = prepare_event(env, joining, plan.code_dir)
     echo(f"[{label}] starting {plan.processes} server process(es) ({plan.async_mode}) ...")
-    servers = start_servers(env, plan.processes, workdir)
+    servers = start_servers(env, plan.processes, workdir, plan.code_dir)
     watches = [ProcessWatch(process.pid) for process, _ in servers]
     try:
         before = [watch.mark_start() for watch in watches]
-        plan_file = workdir / f"{label}-plan.json"
+        plan_file = workdir / f"{slug(label)}-plan.json"
         plan_file.write_text(
             json.dumps(
                 {
@@ -204,6 +222,9 @@ def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
                     "code": event["code"],
                     "moderator_key": event["moderator_key"],
                     "tokens": event["tokens"],
+                    "phones": plan.phones,
+                    "join_storm": plan.join_storm,
+                    "server_pids": [process.pid for process, _ in servers],
                     "votes_per_s": plan.votes_per_s,
                     "questions_per_s": plan.questions_per_s,
                     "duration_s": plan.duration_s,
@@ -219,8 +240,9 @@ def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
         if node is None:
             raise RuntimeError("Node (18 or later) is needed for the load generator.")
         limit = plan.connect_timeout_s + plan.duration_s + plan.drain_s + 120
+        how = "joining and connecting" if plan.join_storm else "connecting"
         echo(
-            f"[{label}] connecting {plan.phones} phones, then {plan.votes_per_s:g} votes/s and "
+            f"[{label}] {how} {plan.phones} phones, then {plan.votes_per_s:g} votes/s and "
             f"{plan.questions_per_s:g} questions/s for {plan.duration_s:g} s ..."
         )
         done = subprocess.run(
@@ -248,14 +270,32 @@ def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
     result["server_idle_mb"] = [round(b[1] / 1024) for b in before]
     growth = sum(w.peak_rss_kb - b[1] for w, b in zip(watches, before, strict=True))
     result["server_kb_per_connection"] = round(growth / max(1, result["phones"] + 2), 1)
+    # the join and connect phase alone: what each phone cost the server to let in and hold
+    connected = max(1, result["connected"])
+    result["server_kb_per_connected_phone"] = round(result["server_connect_rss_kb"] / connected, 1)
+    result["server_connect_cpu_ms_per_phone"] = round(
+        result["server_connect_cpu_s"] * 1000 / connected, 2
+    )
+    result["joins_per_s"] = (
+        round(result["joined"] * 1000 / result["join_span_ms"]) if result["join_span_ms"] else None
+    )
     result["tick_ms"] = tick_ms
     result["async_mode"] = plan.async_mode
+    result["plan_phones"] = plan.phones
     return result
 
 
 ROWS = [
-    ("phones connected", lambda r: f"{r['connected'] - 2}/{r['phones']}"),
+    (
+        "phones joined over REST",
+        lambda r: f"{r['joined']}/{r['plan_phones']}" if r["joined"] else "-",
+    ),
+    ("joins per second", lambda r: r["joins_per_s"] or "-"),
+    ("join p50 / p99 (ms)", lambda r: pair(r["join_ms"])),
+    ("phones connected", lambda r: f"{r['connected'] - 2}/{r['plan_phones']}"),
     ("time to connect everyone (s)", lambda r: r["connect_ms"] / 1000),
+    ("server CPU to let a phone in (ms)", lambda r: r["server_connect_cpu_ms_per_phone"]),
+    ("server memory per connected phone (KB)", lambda r: r["server_kb_per_connected_phone"]),
     ("vote ack p50 / p99 (ms)", lambda r: pair(r["vote_ack_ms"])),
     ("vote to every phone p50 / p99 (ms)", lambda r: pair(r["vote_seen_ms"])),
     ("  same process p50 / p99 (ms)", lambda r: pair(r["vote_seen_same_process_ms"])),
@@ -271,6 +311,29 @@ ROWS = [
     ("load generator event-loop lag p50 / p99 (ms)", lambda r: pair(r["loadgen_lag_ms"])),
     ("load generator CPU (s)", lambda r: f"{round(r['loadgen_cpu_s'], 1)} ({r['workers']} proc.)"),
 ]
+
+
+def missed(results: list[dict]) -> list[str]:
+    """What each run of the server as shipped lost, in words: phones that never connected, votes
+    never acknowledged, and vote sightings missing (a phone that never saw an acknowledged vote).
+    Empty: nothing lost. A reference run (the tick-0 baseline, which collapses under load by
+    design) is reported in the table but not judged here."""
+    lost = []
+    for r in results:
+        if r.get("reference"):
+            continue
+        what = []
+        if r["connected"] - 2 < r["plan_phones"]:
+            what.append(
+                f"{r['plan_phones'] - (r['connected'] - 2)} phones never joined or connected"
+            )
+        if r["votes_acked"] < r["votes_sent"]:
+            what.append(f"{r['votes_sent'] - r['votes_acked']} votes not acknowledged")
+        if r["vote_sightings_missing"]:
+            what.append(f"{r['vote_sightings_missing']} vote sightings missing")
+        if what:
+            lost.append(f"{r['label']}: " + ", ".join(what))
+    return lost
 
 
 def pair(summary: dict) -> str:
@@ -293,6 +356,13 @@ def ratio(base: dict, tick: dict) -> dict:
         "messages": div(base["messages_delivered"], tick["messages_delivered"]),
         "server_cpu_s": div(base["server_cpu_s"], tick["server_cpu_s"]),
         "server_peak_mb": div(sum(base["server_peak_mb"]), sum(tick["server_peak_mb"])),
+        "join_s": div(base["join_span_ms"], tick["join_span_ms"]),
+        "server_cpu_per_phone_in": div(
+            base["server_connect_cpu_ms_per_phone"], tick["server_connect_cpu_ms_per_phone"]
+        ),
+        "server_kb_per_phone": div(
+            base["server_kb_per_connected_phone"], tick["server_kb_per_connected_phone"]
+        ),
     }
 
 
@@ -303,6 +373,27 @@ def table(results: list[dict]) -> str:
     for name, get in ROWS:
         lines.append(f"| {name} | " + " | ".join(str(get(r)) for r in results) + " |")
     return "\n".join(lines)
+
+
+def checkout(ref: str, folder: Path) -> Path:
+    """The code of git revision ref, extracted into folder (with this checkout's socket.io
+    browser client, which the server needs to start); RuntimeError outside a git checkout."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        raise RuntimeError(
+            "--compare-ref needs a git checkout of qa_app (this is an installed copy)."
+        )
+    folder.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", "--format=tar", ref], capture_output=True
+    )
+    if archive.returncode != 0:
+        raise RuntimeError(f"git cannot export {ref!r}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    vendor = root / "static" / "vendor"
+    if vendor.is_dir():
+        shutil.copytree(vendor, folder / "static" / "vendor", dirs_exist_ok=True)
+    return folder
 
 
 def run(plan: Plan, echo=print) -> dict:
@@ -317,6 +408,7 @@ def run(plan: Plan, echo=print) -> dict:
         results.append(run_once(plan, "coalesced", plan.tick_ms, workdir, echo))
         if plan.baseline:
             results.append(run_once(plan, "baseline", 0, workdir, echo))
+            results[-1]["reference"] = True  # the naive mode it is compared with: losses shown
             ratios["baseline_over_coalesced"] = ratio(results[-1], results[0])
         if plan.compare_async_mode:
             other = replace(plan, async_mode=plan.compare_async_mode)
@@ -325,6 +417,13 @@ def run(plan: Plan, echo=print) -> dict:
             ratios[f"{plan.compare_async_mode}_over_{plan.async_mode}"] = ratio(
                 results[-1], results[0]
             )
+        if plan.compare_ref:
+            code_dir = checkout(plan.compare_ref, workdir / "previous")
+            label = f"previous ({plan.compare_ref})"
+            results.append(
+                run_once(replace(plan, code_dir=code_dir), label, plan.tick_ms, workdir, echo)
+            )
+            ratios["previous_over_current"] = ratio(results[-1], results[0])
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report = {"plan": {k: v for k, v in plan.__dict__.items() if k != "extra_env"}}

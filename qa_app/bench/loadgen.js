@@ -44,11 +44,41 @@ class Histogram {
   merge(data) { for (const [i, count] of data.used) this.addMany(i, count); this.max = Math.max(this.max, data.max); }
 }
 
-const HISTOGRAMS = ["ack", "askAck", "seen", "seenCross", "seenSame", "lag"];
+const HISTOGRAMS = ["ack", "askAck", "seen", "seenCross", "seenSame", "lag", "join"];
 const COUNTERS = ["connected", "refused", "disconnects", "reconnects", "updates", "snapshots", "presence",
-  "votesSent", "votesAcked", "votesFailed", "asksSent", "asksAcked", "asksFailed"];
+  "votesSent", "votesAcked", "votesFailed", "asksSent", "asksAcked", "asksFailed", "joined", "joinsFailed"];
+const PHONES = plan.join_storm ? plan.phones : plan.tokens.length;
 
 const now = () => Number(process.hrtime.bigint() / 1000n) / 1000; // ms, the machine's monotonic clock
+
+// The join storm: a phone joins over REST (its own TCP connection, as a phone has) and only then
+// opens its socket. Resolves to the participant's token, or null when the join was refused.
+function joinOverRest(url) {
+  const http = require("http");
+  const target = new URL(`${url}/api/v1/events/${plan.code}/participants`);
+  const t = now();
+  return new Promise((resolve) => {
+    const request = http.request(target, { method: "POST", agent: false,
+      headers: { "Content-Type": "application/json", "Content-Length": 2 } }, (response) => {
+      let body = "";
+      response.setEncoding("utf8");
+      response.on("data", (chunk) => { body += chunk; });
+      response.on("end", () => {
+        if (response.statusCode !== 201) { stats.joinsFailed += 1; noteError(`join ${response.statusCode}`); resolve(null); return; }
+        const done = now();
+        stats.joined += 1;
+        stats.join.add(done - t);
+        joinSpan.first = Math.min(joinSpan.first, t);
+        joinSpan.last = Math.max(joinSpan.last, done);
+        resolve(JSON.parse(body).token);
+      });
+    });
+    request.setTimeout(60000, () => request.destroy(new Error("join timeout")));
+    request.on("error", (err) => { stats.joinsFailed += 1; noteError(String(err.message)); resolve(null); });
+    request.end("{}");
+  });
+}
+const joinSpan = { first: Infinity, last: -Infinity };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
@@ -215,21 +245,28 @@ async function worker() {
     clients.push(connect(urls[urls.length - 1], null, "screen", urls.length - 1));
   }
   const mine = [];
-  for (let i = WORKER; i < plan.tokens.length; i += WORKERS) mine.push(i);
+  for (let i = WORKER; i < PHONES; i += WORKERS) mine.push(i);
   let opened = 0;
+  let given = 0; // joins that ended without a token: those phones never connect
   const burst = Math.max(1, Math.floor(plan.burst / WORKERS));
+  const open = async (index) => {
+    const server = index % urls.length;
+    const token = plan.join_storm ? await joinOverRest(urls[server]) : plan.tokens[index];
+    if (token === null) { given += 1; return; }
+    phones.push(connect(urls[server], token, "phone", server));
+    clients.push(phones[phones.length - 1]);
+  };
   while (opened < mine.length) {
-    // keep at most `burst` handshakes in flight, as a hall of phones joining in a rush would
-    while (opened < mine.length && opened - stats.connected < burst) {
-      const server = mine[opened] % urls.length;
-      phones.push(connect(urls[server], plan.tokens[mine[opened]], "phone", server));
-      clients.push(phones[phones.length - 1]);
+    // keep at most `burst` joins and handshakes in flight, as a hall of phones joining in a rush
+    while (opened < mine.length && opened - stats.connected - given < burst) {
+      open(mine[opened]);
       opened += 1;
     }
     await sleep(5);
     if (now() - started > plan.connect_timeout_s * 1000) break;
   }
-  while (stats.connected < clients.length && now() - started < plan.connect_timeout_s * 1000) await sleep(20);
+  const expectedClients = () => mine.length - given + (WORKER === 0 ? 2 : 0);
+  while (stats.connected < expectedClients() && now() - started < plan.connect_timeout_s * 1000) await sleep(20);
   process.send({ type: "connected", counters: counters() });
 
   const { count } = await next("seed");
@@ -257,7 +294,7 @@ async function worker() {
   await next("finish");
   measuring = false;
   clearInterval(status);
-  const result = { counters: counters(), errors, phones: phones.length,
+  const result = { counters: counters(), errors, phones: phones.length, join_span: joinSpan,
     cpu_s: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     rss_mb: Math.round(process.memoryUsage().rss / 1048576) };
   for (const name of HISTOGRAMS) result[name] = stats[name].toJSON();
@@ -299,14 +336,31 @@ async function primary() {
   const progress = (phase, started) => {
     const s = ((now() - started) / 1000).toFixed(0);
     process.stderr.write(
-      `  [${plan.label}] ${phase} ${s}s: connected ${sum("connected")}/${plan.tokens.length + 2}` +
+      `  [${plan.label}] ${phase} ${s}s: connected ${sum("connected")}/${PHONES + 2}` +
+      (plan.join_storm ? ` joined ${sum("joined")}` : "") +
       ` votes ${sum("votesAcked")}/${sum("votesSent")} asks ${sum("asksAcked")}` +
       ` updates ${sum("updates")} disconnects ${sum("disconnects")}\n`);
   };
+  // the servers' CPU seconds and resident memory, read from /proc (Linux) at phase boundaries
+  const serverUsage = () => {
+    let cpu = 0, rssKb = 0;
+    for (const pid of plan.server_pids || []) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        cpu += (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ: 100 on Linux
+        const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+        rssKb += Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+      } catch { /* not Linux, or the server is gone */ }
+    }
+    return { cpu, rssKb };
+  };
+  const usageBefore = serverUsage();
   const startConnect = now();
   let ticker = setInterval(() => progress("connecting", startConnect), 1000);
   await waitFor("connected", WORKERS);
   const connectMs = Math.round(now() - startConnect);
+  const usageConnected = serverUsage();
   clearInterval(ticker);
   progress("connected", startConnect);
 
@@ -322,7 +376,7 @@ async function primary() {
   clearInterval(ticker);
   // drain: until every acked vote was seen by every connected phone, or the drain timeout
   const drainStart = now();
-  const expected = () => sum("votesAcked") * plan.tokens.length;
+  const expected = () => sum("votesAcked") * (sum("connected") - 2);
   while (now() - drainStart < plan.drain_s * 1000 &&
          (sum("seen") < expected() || sum("votesAcked") + sum("votesFailed") < sum("votesSent"))) {
     await sleep(50);
@@ -341,11 +395,18 @@ async function primary() {
   for (const r of results) for (const [code, n] of Object.entries(r.errors)) errors[code] = (errors[code] || 0) + n;
   const phones = results.reduce((t, r) => t + r.phones, 0);
   const acks = total("votesAcked");
+  const spans = results.filter((r) => r.counters.joined).map((r) => r.join_span);
   const result = {
     label: plan.label,
     workers: WORKERS,
     phones,
     connect_ms: connectMs,
+    joined: total("joined"), joins_failed: total("joinsFailed"),
+    join_ms: merged.join.summary(),
+    join_span_ms: total("joined") ? Math.round(Math.max(...spans.map((s) => s.last)) -
+      Math.min(...spans.map((s) => s.first))) : null,
+    server_connect_cpu_s: Math.round((usageConnected.cpu - usageBefore.cpu) * 100) / 100,
+    server_connect_rss_kb: usageConnected.rssKb - usageBefore.rssKb,
     connected: total("connected"),
     refused: total("refused"),
     disconnects: total("disconnects"),

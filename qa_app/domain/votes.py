@@ -44,6 +44,15 @@ RECOUNT = text(
 PUBLIC = ("live", "answered")
 
 
+class Repeated(Exception):
+    """A vote that changes nothing: its transaction is rolled back (no version is spent, nothing
+    is published) and the voter hears the standing count."""
+
+    def __init__(self, result: VoteResult) -> None:
+        super().__init__()
+        self.result = result
+
+
 @dataclass(frozen=True)
 class VoteResult:
     """What a voter hears at once: the question's new count, the vote's state and the rev."""
@@ -55,11 +64,21 @@ class VoteResult:
 
 
 def vote(actor: Actor, data: VoteIn) -> VoteResult:
-    """Vote for a question (up) or take the vote back; idempotent."""
+    """Vote for a question (up) or take the vote back; idempotent: a repeated vote writes nothing
+    (not even the event's version) and answers the current count and rev."""
     participant_id = require_participant(actor)
     ratelimit.check("vote", participant_id)
     key = {"participant_id": participant_id, "question_id": data.question_id}
     in_event = key | {"event_id": actor.event_id}
+    try:
+        return _vote(actor, data, key, in_event)
+    except Repeated as same:
+        return same.result
+
+
+def _vote(actor: Actor, data: VoteIn, key: dict, in_event: dict) -> VoteResult:
+    """The vote's transaction (Repeated when it would change nothing)."""
+    participant_id = key["participant_id"]
     with change(actor.event_id) as current:
         run = db.session.execute
         voting_open, banned = run(CAN_VOTE, in_event).one()
@@ -75,8 +94,9 @@ def vote(actor: Actor, data: VoteIn) -> VoteResult:
             raise Conflict("Only a live question can be voted for.", details={"reason": "not_live"})
         ratelimit.hit("vote", participant_id)  # a refused vote does not count; a repeated one does
         changed = run(ADD, key | {"now": utcnow()}) if data.up else run(REMOVE, key)
-        if changed.first() is None:  # a repeated vote: the count stands
-            return VoteResult(data.question_id, question.vote_count, data.up, question.rev)
+        if changed.first() is None:  # a repeated vote: the count stands, the version too
+            standing = VoteResult(data.question_id, question.vote_count, data.up, question.rev)
+            raise Repeated(standing)
         step = 1 if data.up else -1
         votes, rev = run(RECOUNT, key | {"step": step, "rev": current.version}).one()
         current.question_ids.add(data.question_id)
