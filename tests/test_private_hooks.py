@@ -267,8 +267,8 @@ def _frame_protocol():
 
 @hook(
     "gevent",
-    "gevent.pywsgi.WSGIHandler handle, handle_one_request, read_request(raw_requestline), "
-    "handle_one_response; WSGIServer.init_socket",
+    "gevent.pywsgi.WSGIHandler(sock, address, server, rfile=None), handle, handle_one_request, "
+    "read_request(raw_requestline), handle_one_response; WSGIServer.init_socket",
     "qa_app/httpserver.py (gevent_handler subclasses it)",
 )
 def _gevent_handler():
@@ -277,6 +277,9 @@ def _gevent_handler():
     for method in ("handle", "handle_one_request", "handle_one_response"):
         assert callable(getattr(pywsgi.WSGIHandler, method, None)), method
     assert parameters(pywsgi.WSGIHandler.read_request) == ["self", "raw_requestline"]
+    # a handler given an rfile reads through it (the smaller read buffer)
+    assert parameters(pywsgi.WSGIHandler.__init__) == ["self", "sock", "address", "server", "rfile"]
+    assert "self.rfile = rfile" in source(pywsgi.WSGIHandler.__init__)
     assert callable(pywsgi.WSGIServer.init_socket)
     handle = source(pywsgi.WSGIHandler.read_request)
     assert "content_length" in handle and "self.headers" in handle
