@@ -24,10 +24,11 @@ from .auth import (
     require_moderator,
 )
 from .domain.seats import seat_view
+from .domain.sharing import share_token
 from .domain.views import event_view, moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from .extensions import csrf, db
-from .links import event_links
+from .links import base_url, event_links
 from .models import Event, ModerationAction, ModeratorSeat, Question
 from .schemas import (
     LOG_LIMIT_MAX,
@@ -520,6 +521,41 @@ def export(code: str, fmt: str):
         mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename=qa-{event.code}.csv"},
     )
+
+
+# -- the report's share link (qa_app/report.py, domain/sharing.py) -------------------------------
+
+
+def share_view(event: Event) -> dict:
+    """Whether the report is shared, and its link while it is."""
+    token = share_token(event)
+    url = f"{base_url()}/e/{event.code}/report?share={token}" if token else None
+    return {"shared": token is not None, "url": url}
+
+
+@route("GET", "/events/<code>/report-share", "admin")
+def report_share(code: str):
+    """Whether the event's report is shared with panelists, and its share link."""
+    require_admin()
+    return jsonify(share_view(find_event(code)))
+
+
+@route("PUT", "/events/<code>/report-share", "admin")
+def share_report(code: str):
+    """Share the report with a new link (earlier links stop working): `{shared, url}`."""
+    require_admin()
+    event = find_event(code)
+    domain.share_report(actor_of(event))
+    return jsonify(share_view(db.session.get(Event, event.id)))
+
+
+@route("DELETE", "/events/<code>/report-share", "admin")
+def stop_sharing(code: str):
+    """Stop sharing the report: every share link stops working."""
+    require_admin()
+    event = find_event(code)
+    domain.stop_sharing(actor_of(event))
+    return jsonify(share_view(db.session.get(Event, event.id)))
 
 
 def error_response(exc: DomainError):
