@@ -24,12 +24,12 @@ from .auth import (
     require_moderator,
 )
 from .domain.seats import seat_view
-from .domain.sharing import share_token
 from .domain.views import event_view, moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from .extensions import csrf, db
-from .links import base_url, event_links
+from .links import event_links
 from .models import Event, ModerationAction, ModeratorSeat, Question
+from .report import share_url
 from .schemas import (
     LOG_LIMIT_MAX,
     MAX_INT,
@@ -528,9 +528,8 @@ def export(code: str, fmt: str):
 
 def share_view(event: Event) -> dict:
     """Whether the report is shared, and its link while it is."""
-    token = share_token(event)
-    url = f"{base_url()}/e/{event.code}/report?share={token}" if token else None
-    return {"shared": token is not None, "url": url}
+    url = share_url(event)
+    return {"shared": url is not None, "url": url}
 
 
 @route("GET", "/events/<code>/report-share", "admin")

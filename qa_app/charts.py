@@ -74,12 +74,12 @@ def timeline_chart(timeline: dict, words: dict) -> Markup | None:
         return LEFT + (_at(at) - start).total_seconds() / 60 / minutes * inner
 
     body: list[str] = []
-    panels = (("questions", 22, words["questions"]), ("votes", 132, words["votes"]))
-    for key, top, label in panels:
-        height = 76
+    panels = (("questions", 40, words["questions"]), ("votes", 152, words["votes"]))
+    for key, top, label in panels:  # each panel: its label, its scale, its bars
+        height = 68
         most = max(bucket[key] for bucket in buckets) or 1
         base = top + height
-        body.append(f'<text class="panel-label" x="{LEFT}" y="{top - 6}">{escape(label)}</text>')
+        body.append(f'<text class="panel-label" x="{LEFT}" y="{top - 8}">{escape(label)}</text>')
         body.append(
             f'<text class="axis" x="{LEFT - 4}" y="{top + 10}" text-anchor="end">{most}</text>'
         )
@@ -95,32 +95,33 @@ def timeline_chart(timeline: dict, words: dict) -> Markup | None:
                     f'y="{_f(base - h)}" width="{_f(max(step * 0.8, 0.6))}" height="{_f(h)}">'
                     f"<title>{bucket['at'][11:]} · {bucket[key]}</title></rect>"
                 )
-    for change in timeline["issue_changes"]:
+    for change in timeline["issue_changes"]:  # a dashed line, numbered above the panels
         x = _f(x_of(change["at"]))
         name = escape(words["issue"] % {"n": change["position"]})
         body.append(
             f'<g class="mark issue-change"><title>{change["at"][11:]} · {name}: '
             f"{escape(change['title'])}</title>"
-            f'<line x1="{x}" x2="{x}" y1="18" y2="208"/>'
-            f'<text x="{x}" y="12" text-anchor="middle">{change["position"]}</text></g>'
+            f'<line x1="{x}" x2="{x}" y1="15" y2="220"/>'
+            f'<text x="{x}" y="11" text-anchor="middle">{change["position"]}</text></g>'
         )
-    for shown in timeline["on_screen"]:
+    for shown in timeline["on_screen"]:  # a triangle between the panels
         x = x_of(shown["at"])
         body.append(
-            f'<path class="mark on-screen" d="M{_f(x - 4)} 104 L{_f(x + 4)} 104 L{_f(x)} 112 Z">'
+            f'<path class="mark on-screen" d="M{_f(x - 4)} 115 L{_f(x + 4)} 115 L{_f(x)} 123 Z">'
             f"<title>{shown['at'][11:]} · {escape(words['on_screen'])}: "
             f"{escape(shown['text'] or '')}</title></path>"
         )
     for tick in _ticks(start, minutes):
         offset = (tick - start).total_seconds() / 60
         if 0 <= offset <= minutes:
-            x = _f(LEFT + offset / minutes * inner)
-            body.append(f'<line class="tick" x1="{x}" x2="{x}" y1="208" y2="213"/>')
+            x = LEFT + offset / minutes * inner
+            anchor = "end" if x > WIDTH - 20 else "middle"
+            body.append(f'<line class="tick" x1="{_f(x)}" x2="{_f(x)}" y1="220" y2="225"/>')
             body.append(
-                f'<text class="axis" x="{x}" y="226" text-anchor="middle">'
+                f'<text class="axis" x="{_f(x)}" y="238" text-anchor="{anchor}">'
                 f"{tick.strftime('%H:%M')}</text>"
             )
-    return _svg(232, words["title"], words["desc"], body, "timeline-chart")
+    return _svg(244, words["title"], words["desc"], body, "timeline-chart")
 
 
 # -- bars per issue / per panelist -----------------------------------------------------------------

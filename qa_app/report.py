@@ -40,9 +40,10 @@ from .auth import (
     moderator_session_token,
 )
 from .domain.report import report as build_report
-from .domain.sharing import shared_with
+from .domain.sharing import share_token, shared_with
 from .errors import DomainError
 from .extensions import csrf
+from .links import base_url
 from .models import Event
 
 bp = Blueprint("report", __name__)
@@ -59,6 +60,18 @@ class Denied(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
         self.status, self.reason = status, reason
+
+
+def share_url(event: Event) -> str | None:
+    """The report's share link, while the organiser shares it."""
+    token = share_token(event)
+    return f"{base_url()}/e/{event.code}/report?share={token}" if token else None
+
+
+@bp.app_context_processor
+def report_helpers() -> dict:
+    """For the organiser's page (templates/admin/_report_share.html): an event's share link."""
+    return {"report_share_url": share_url}
 
 
 def report_paths(code: str) -> list[str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import update
@@ -131,10 +131,17 @@ def _set_times(event_id: int, q: dict) -> None:
             db.session.execute(
                 update(Question).where(Question.id == q[n]).values(created_at=at(hhmm))
             )
-        for question, hhmm in voted.items():
-            db.session.execute(
-                update(Vote).where(Vote.question_id == question).values(created_at=at(hhmm))
+        for question, hhmm in voted.items():  # a few seconds apart, within the minute
+            voters = db.session.scalars(
+                db.select(Vote.participant_id).filter_by(question_id=question)
             )
+            for second, voter in enumerate(sorted(voters)):
+                moment = at(hhmm) + timedelta(seconds=7 * second)
+                db.session.execute(
+                    update(Vote)
+                    .filter_by(question_id=question, participant_id=voter)
+                    .values(created_at=moment)
+                )
         actions = db.session.scalars(
             db.select(ModerationAction)
             .where(ModerationAction.event_id == event_id)
@@ -161,6 +168,9 @@ def seeded(app):
     return world
 
 
+BOTH = pytest.mark.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
+
 def built(app, world) -> dict:
     with app.app_context():
         return report(db.session.get(Event, world["event_id"]), now=at("18:00"))
@@ -169,6 +179,7 @@ def built(app, world) -> dict:
 # -- every number ---------------------------------------------------------------------------------
 
 
+@BOTH
 def test_the_headline_numbers(app, seeded):
     data = built(app, seeded)
     assert data["headline"] == {
@@ -196,6 +207,7 @@ def numbers(row: dict) -> tuple:
     return tuple(row[k] for k in keys)
 
 
+@BOTH
 def test_per_issue(app, seeded):
     q = seeded["q"]
     issues = built(app, seeded)["issues"]
@@ -213,6 +225,7 @@ def test_per_issue(app, seeded):
     assert [t["id"] for t in issues[1]["top"]] == [q[5], q[6]]  # pending, withdrawn: never listed
 
 
+@BOTH
 def test_per_panelist_and_to_all(app, seeded):
     q = seeded["q"]
     people = built(app, seeded)["panelists"]
@@ -225,6 +238,7 @@ def test_per_panelist_and_to_all(app, seeded):
     assert sum(p["questions"] for p in people) == 7
 
 
+@BOTH
 def test_over_time(app, seeded):
     timeline = built(app, seeded)["timeline"]
     assert (timeline["start"], timeline["end"], timeline["bucket_minutes"]) == (
@@ -258,6 +272,7 @@ def test_over_time(app, seeded):
     ]  # fmt: skip
 
 
+@BOTH
 def test_what_the_panel_still_owes(app, seeded):
     owed = built(app, seeded)["owed"]
     assert [(o["id"], o["votes"]) for o in owed] == [(seeded["q"][1], 4), (seeded["q"][6], 0)]
@@ -272,6 +287,7 @@ def test_a_session_without_anything_has_an_empty_report(app):
     assert data["timeline"]["buckets"] == [] and data["owed"] == []
 
 
+@BOTH
 def test_a_long_timeline_gets_wider_bars(app):
     """Activity over ten hours: 5-minute bars (at most 180), every question still counted."""
     with app.app_context():
@@ -467,3 +483,19 @@ def test_the_csv_is_flat_and_spreadsheet_safe(app, seeded):
     assert not any(
         cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values() if cell
     )
+
+
+def test_the_organisers_switch_shows_the_link_while_sharing_is_on(app, seeded):
+    """templates/admin/_report_share.html, as the organiser's event page includes it."""
+    from flask import render_template
+
+    with app.test_request_context("/admin/"):
+        event = db.session.get(Event, seeded["event_id"])
+        off = render_template("admin/_report_share.html", event=event)
+        assert "data-share-switch>" in off and 'value=""' in off
+        assert "data-share-link hidden" in off
+        domain.share_report(Actor("admin", event.id, admin_id=1))
+        on = render_template("admin/_report_share.html", event=db.session.get(Event, event.id))
+    assert "data-share-switch checked>" in on and "data-share-link hidden" not in on
+    assert re.search(rf'value="http://localhost/e/{seeded["code"]}/report\?share=[\w-]{{32}}"', on)
+    assert "js/report-share.js" in on

@@ -244,7 +244,7 @@ def report(event: Event, now: datetime | None = None) -> dict:
 def _minute_number(column):
     """SQL for the minute a stored UTC time falls in, as minutes since 1970 (an integer)."""
     if db.session.get_bind().dialect.name == "sqlite":
-        return cast(func.strftime("%s", column), Integer) / 60
+        return cast(func.strftime("%s", column), Integer) // 60  # whole minutes
     return cast(func.floor(func.extract("epoch", column) / 60), Integer)
 
 
@@ -254,7 +254,10 @@ def _per_minute(query, column) -> dict[int, int]:
     rows = db.session.execute(
         query.with_only_columns(number, func.count()).group_by(number).order_by(number)
     )
-    return {int(at): count for at, count in rows}
+    counts: dict[int, int] = defaultdict(int)
+    for at, count in rows:
+        counts[int(at)] += count
+    return counts
 
 
 def _activity(event_id: int) -> tuple[dict[int, int], dict[int, int]]:
