@@ -4,8 +4,8 @@ the panel still owes it — one plain, JSON-ready dict (docs/report.md defines e
 Shaped for a big hall: the counts come from a handful of grouped queries (one GROUP BY over
 the questions gives the headline, the issues and the panelists at once; one per minute for the
 timeline), and only the questions that are listed are loaded (the top few per issue and per
-addressee with a window function, the unanswered ones). 10,000 questions and 100,000 votes
-take well under a second on SQLite.
+addressee with a window function, the unanswered ones), as plain rows. 10,000 questions and
+100,000 votes take about half a second on SQLite (`python -m qa_app.bench.report`).
 
 What counts (statuses as in models.STATUSES):
 - *published*: live or answered, the questions the hall and the panel saw; their votes are
@@ -34,7 +34,7 @@ from ..models import (
     Vote,
     utcnow,
 )
-from ..timezones import venue_time
+from ..timezones import venue_time, zone
 
 TOP = 5  # questions listed per issue and per panelist
 MAX_BARS = 180  # the timeline's buckets grow (1, 2, 5 ... minutes) to stay at most this many
@@ -127,15 +127,15 @@ class Names:
     """What a listed question shows besides itself: its issue's number, its addressee's name."""
 
     def __init__(self, event: Event) -> None:
-        self.zone = event.time_zone
+        self.zone = zone(event.time_zone)  # looked up once: thousands of times are converted
         self.issue_position = {issue.id: issue.position + 1 for issue in event.issues}
         self.speaker = {speaker.id: speaker.name for speaker in event.speakers}
 
     def local(self, moment: datetime | None) -> str | None:
         """A stored UTC time as the venue's wall-clock time, to the minute."""
-        return minute(venue_time(moment, self.zone)) if moment else None
+        return minute(moment.replace(tzinfo=UTC).astimezone(self.zone)) if moment else None
 
-    def question(self, question: Question) -> dict:
+    def question(self, question) -> dict:
         """A question as the report lists it."""
         return {
             "id": question.id,
@@ -150,12 +150,27 @@ class Names:
         }
 
 
+# what a listed question needs, loaded as plain rows (no ORM objects: the unanswered list can be
+# thousands long)
+LISTED = (
+    Question.id,
+    Question.text,
+    Question.author_name,
+    Question.issue_id,
+    Question.addressed_to,
+    Question.vote_count,
+    Question.status,
+    Question.created_at,
+    Question.answered_at,
+)
+
+
 def _ranked():
     """Published questions, most votes first (then the earliest asked)."""
     return (Question.vote_count.desc(), Question.created_at, Question.id)
 
 
-def _top(event_id: int, column) -> dict[object, list[Question]]:
+def _top(event_id: int, column) -> dict[object, list]:
     """The TOP published questions of each value of column (issue_id or addressed_to)."""
     rank = func.row_number().over(partition_by=column, order_by=_ranked()).label("rank")
     ranked = (
@@ -164,12 +179,12 @@ def _top(event_id: int, column) -> dict[object, list[Question]]:
         .subquery()
     )
     query = (
-        select(Question)
+        select(*LISTED)
         .join(ranked, and_(ranked.c.id == Question.id, ranked.c.rank <= TOP))
         .order_by(*_ranked())
     )
-    found: dict[object, list[Question]] = defaultdict(list)
-    for question in db.session.scalars(query):
+    found: dict[object, list] = defaultdict(list)
+    for question in db.session.execute(query):
         found[getattr(question, column.key)].append(question)
     return found
 
@@ -208,11 +223,11 @@ def _panelists(event: Event, tallies: dict[int | None, Tally], names: Names) -> 
 def _owed(event_id: int, names: Names) -> list[dict]:
     """The published questions never answered, most votes first: what the panel still owes."""
     query = (
-        select(Question)
+        select(*LISTED)
         .where(Question.event_id == event_id, Question.status == "live")
         .order_by(*_ranked())
     )
-    return [names.question(question) for question in db.session.scalars(query)]
+    return [names.question(question) for question in db.session.execute(query)]
 
 
 def report(event: Event, now: datetime | None = None) -> dict:
