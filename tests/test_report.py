@@ -499,3 +499,14 @@ def test_the_organisers_switch_shows_the_link_while_sharing_is_on(app, seeded):
     assert "data-share-switch checked>" in on and "data-share-link hidden" not in on
     assert re.search(rf'value="http://localhost/e/{seeded["code"]}/report\?share=[\w-]{{32}}"', on)
     assert "js/report-share.js" in on
+
+
+def test_the_organisers_console_opens_the_report_without_a_token(app, seeded):
+    admin, _ = organiser(app)
+    code = seeded["code"]
+    handed = admin.post(f"/e/{code}/report/access", data={"token": ""})
+    assert handed.status_code == 303 and not handed.headers.getlist("Set-Cookie")
+    assert app.test_client().post(f"/e/{code}/report/access").status_code == 401  # nobody
+    moved = admin.get(f"/e/{code.lower()}/report?lang=ru")  # the code as typed
+    assert moved.status_code == 302 and moved.headers["Location"] == f"/e/{code}/report?lang=ru"
+    assert admin.get(f"/e/{code}/report.xml").status_code == 404
