@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from babel.dates import format_date, format_time
 from flask import (
@@ -328,8 +328,8 @@ def _same_origin() -> bool:
     """Whether a form post came from this site (a browser names where it came from)."""
     if request.headers.get("Sec-Fetch-Site") not in (None, "same-origin"):
         return False
-    origin = request.headers.get("Origin")
-    return origin in (None, "null") or origin == request.host_url.rstrip("/")
+    origin = request.headers.get("Origin")  # its host: a TLS proxy may hide the scheme
+    return origin in (None, "null") or urlsplit(origin).netloc == request.host
 
 
 @bp.post("/e/<code>/report/access")
