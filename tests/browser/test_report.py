@@ -17,6 +17,7 @@ from babel import Locale
 from playwright.sync_api import expect
 
 from .conftest import LAPTOP, SCREENSHOTS, Api
+from .test_quality import serious_violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -207,6 +208,7 @@ def test_a_panelist_reads_it_on_a_phone(session, new_context, lang):
     )
     screenshot_full(page, f"report-{lang}-phone")
     assert not errors, errors
+    assert not serious_violations(page)  # axe-core: nothing serious or critical
 
 
 def screenshot_full(page, name: str) -> None:
