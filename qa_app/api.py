@@ -30,6 +30,7 @@ from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from .extensions import csrf, db
 from .links import event_links
 from .models import Event, ModerationAction, ModeratorSeat, Question
+from .report import share_url
 from .schemas import (
     LOG_LIMIT_MAX,
     MAX_INT,
@@ -532,6 +533,40 @@ def export_event(code: str):
         mimetype="application/json",
         headers={"Content-Disposition": f"attachment; filename=qa-{event.code}-event.json"},
     )
+
+
+# -- the report's share link (qa_app/report.py, domain/sharing.py) -------------------------------
+
+
+def share_view(event: Event) -> dict:
+    """Whether the report is shared, and its link while it is."""
+    url = share_url(event)
+    return {"shared": url is not None, "url": url}
+
+
+@route("GET", "/events/<code>/report-share", "admin")
+def report_share(code: str):
+    """Whether the event's report is shared with panelists, and its share link."""
+    require_admin()
+    return jsonify(share_view(find_event(code)))
+
+
+@route("PUT", "/events/<code>/report-share", "admin")
+def share_report(code: str):
+    """Share the report with a new link (earlier links stop working): `{shared, url}`."""
+    require_admin()
+    event = find_event(code)
+    domain.share_report(actor_of(event))
+    return jsonify(share_view(db.session.get(Event, event.id)))
+
+
+@route("DELETE", "/events/<code>/report-share", "admin")
+def stop_sharing(code: str):
+    """Stop sharing the report: every share link stops working."""
+    require_admin()
+    event = find_event(code)
+    domain.stop_sharing(actor_of(event))
+    return jsonify(share_view(db.session.get(Event, event.id)))
 
 
 def error_response(exc: DomainError):

@@ -21,6 +21,7 @@ from .seats import (
     rotate_moderator_key,
     rotate_seat,
 )
+from .sharing import share_report, stop_sharing
 from .similar import similar
 from .transfer import export_event, import_event
 from .undo import undo
@@ -50,9 +51,11 @@ __all__ = [
     "set_clock",
     "set_issue",
     "set_screen_mode",
+    "share_report",
     "show",
     "similar",
     "snapshot",
+    "stop_sharing",
     "sync",
     "unban",
     "undo",

@@ -76,6 +76,14 @@ async function start() {
   initScreenControls({ link, store, fail: (error) => toast(errorMessage(error), 4000, false, true) });
 }
 
+// ---------------------------------------------------------------- the report
+
+/** The Report button posts this console's moderator session (an organiser's login cookie needs
+ * none): the report opens in a new tab with a cookie of its own, for the report only. */
+$("#report-form")?.addEventListener("submit", () => {
+  $("#report-token").value = organiser ? "" : (localStorage.getItem(tokenKey) || "");
+});
+
 let linkGone = false;
 
 /** The link (or the organiser's session) is not valid: the whole page says so and what to do,
