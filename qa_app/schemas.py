@@ -277,7 +277,7 @@ def _phrase_shape(value: str) -> str:
     core = value.strip("*")
     if "*" in core:
         raise PydanticCustomError(
-            "phrase_star", 'put * only at the start or end of a phrase ("spam*", "*coin")'
+            "phrase_star", "put * only at the start or end of a phrase (\"spam*\", \"*coin\")"
         )
     if sum(char.isalnum() for char in core) < 2:
         raise PydanticCustomError("phrase_short", "a phrase needs at least two letters or digits")

@@ -50,13 +50,15 @@ async function create(ok, data) {
 }
 
 /** A stored wall-clock time ("2017-01-12T15:30:00") as a person reads it, in the page's
- * language: "Thu, 12 Jan 2017, 15:30" (never shifted to another zone). */
+ * language and in the list's order: "Thu 12 Jan 2017, 15:30" (never shifted to another zone). */
 function readable(iso, timeOnly = false) {
   if (!iso) return "";
   const moment = new Date(iso.slice(0, 19));  // the wall-clock time, read and shown as local
-  const options = timeOnly ? { hour: "2-digit", minute: "2-digit" }
-    : { weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" };
-  return new Intl.DateTimeFormat(document.documentElement.lang || "en", options).format(moment);
+  const options = { weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  const parts = Object.fromEntries(new Intl.DateTimeFormat(document.documentElement.lang || "en", options)
+    .formatToParts(moment).map((part) => [part.type, part.value]));
+  const time = `${parts.hour}:${parts.minute}`;
+  return timeOnly ? time : `${parts.weekday} ${parts.day} ${parts.month} ${parts.year}, ${time}`;
 }
 
 function readableSpan(starts, ends) {

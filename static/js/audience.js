@@ -141,6 +141,7 @@ const liveIn = (issueId) => [...store.questions.values()].filter((q) => q.issue_
 
 function render() {
   if (!store.event) return;
+  $(".event-title").textContent = store.event.title;  // an edited programme renames it live
   followCurrent();
   renderIssues();
   renderBanner();

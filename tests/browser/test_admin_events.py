@@ -1,8 +1,11 @@
 """The organiser's events in real browsers: the /admin list (date, status, numbers, search,
 filter), an issue renamed while a phone is open (the phone shows it at once), archive (the phone
-says it is read-only) and delete with the code typed as confirmation."""
+says it is read-only), delete with the code typed as confirmation, and the pasted programme's
+preview: readable dates, corrected before Create, a warning before creating it twice."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import requests
@@ -12,6 +15,7 @@ from .conftest import LAPTOP, PHONE, Api
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
+PROGRAMME = Path(__file__).parents[1] / "data" / "programmes" / "seed_en.txt"
 ARCHIVED = "This event is archived: it is read-only. Asking and voting are closed for good."
 
 
@@ -104,3 +108,34 @@ def test_delete_needs_the_code_typed(organiser, events, server, new_context):
     expect(page.locator(f'.event-item[data-event="{event["code"]}"]')).to_have_count(0)
     gone = requests.get(f"{server.url}/api/v1/events/{event['code']}", timeout=10)
     assert gone.status_code == 404
+
+
+def test_the_preview_reads_dates_is_corrected_and_warns_of_the_same_programme(
+    organiser, events, server, new_context
+):
+    events.create()  # the reference panel: the pasted programme's title and start
+    page = new_context(**LAPTOP).new_page()
+    log_in(page, server)
+    page.locator("#programme").fill(PROGRAMME.read_text(encoding="utf-8"))
+    page.locator("#preview").click()
+    expect(page.locator("#u-when")).to_have_text("Thu 12 Jan 2017, 15:30–17:30")
+    expect(page.locator("#create-error")).to_contain_text("already exists")
+
+    form = page.locator("#understood-form")
+    form.get_by_label("Title", exact=True).fill(
+        "Cluster management, day two"
+    )  # corrected: no longer the same
+    form.get_by_label("Ends").fill("2017-01-12T18:00")
+    expect(page.locator("#u-when")).to_have_text("Thu 12 Jan 2017, 15:30–18:00")
+    page.locator("#create-text").click()
+    expect(page.locator("#created")).to_contain_text("Cluster management, day two")
+    code = page.locator("#created input").first.input_value().rsplit("/", 1)[-1]
+    event = requests.get(f"{server.url}/api/v1/events/{code}", timeout=10).json()["event"]
+    assert event["ends_at"] == "2017-01-12T18:00:00"
+
+    page.locator("#preview").click()  # the same programme again, as pasted
+    page.locator("#create-text").click()
+    expect(page.locator("#create-error")).to_contain_text("create another anyway?")
+    expect(page.locator("#created")).to_contain_text("day two")  # nothing new yet
+    page.locator("#create-text").click()
+    expect(page.locator("#created")).to_contain_text("Best Innovation Cluster Management Practices")
