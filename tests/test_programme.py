@@ -416,6 +416,7 @@ def test_the_admin_list_searches_filters_and_hides_archived(app, hall):
     with app.app_context():
         archived, _ = make_event(title="Old panel", venue="Hall B")
         code = archived.code
+        russian = make_event(title="Круглый стол", venue=None)[0].code
         db.session.remove()
     browser.put(f"/api/v1/events/{code}/archive", json={"archived": True}, headers=headers)
     listed = browser.get("/admin/?lang=en").text
@@ -426,6 +427,8 @@ def test_the_admin_list_searches_filters_and_hides_archived(app, hall):
     assert hall["code"] not in browser.get("/admin/?status=all&q=hall%20b").text
     assert hall["code"] not in browser.get("/admin/?status=upcoming").text  # 2017: ended
     assert hall["code"] in browser.get("/admin/?status=ended").text
+    found = browser.get("/admin/?q=КРУГЛЫЙ").text  # any case, in any alphabet
+    assert russian in found and hall["code"] not in found
     assert "чт 12 янв. 2017" in browser.get("/admin/?lang=ru").text.lower()
     page = browser.get(f"/admin/events/{hall['code']}")
     assert page.status_code == 200 and f"/e/{hall['code']}/report" in page.text

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 
 from .. import revocation, storage
 from ..auth import Actor
@@ -95,24 +95,24 @@ def numbers(event_ids: list[int]) -> dict[int, Numbers]:
 
 
 def find_events(search: str = "", wanted: str = "") -> list[Event]:
-    """The events whose title, venue or code contains `search` (any case), newest first, with the
-    status `wanted` ("" : every status but archived; "all": every one)."""
+    """The events whose title, venue or code contains `search` (any case, any alphabet: matched
+    here, since SQLite's lower() knows only ASCII), newest first, with the status `wanted` ("":
+    every status but archived; "all": every one)."""
     query = select(Event).order_by(Event.id.desc())
-    search = search.strip()[:100]
-    if search:
-        like = f"%{search.lower()}%"
-        query = query.where(
-            or_(
-                func.lower(Event.title).like(like),
-                func.lower(func.coalesce(Event.venue, "")).like(like),
-                func.lower(Event.code).like(like),
-            )
-        )
     if wanted == "archived":
         query = query.where(Event.archived_at.is_not(None))
     elif wanted != "all":
         query = query.where(Event.archived_at.is_(None))
     events = list(db.session.scalars(query))
+    needle = search.strip()[:100].casefold()
+    if needle:
+        events = [
+            event
+            for event in events
+            if any(
+                needle in (text or "").casefold() for text in (event.title, event.venue, event.code)
+            )
+        ]
     if wanted in ("upcoming", "live", "ended"):
         events = [event for event in events if status(event) == wanted]
     return events
