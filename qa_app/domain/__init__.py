@@ -11,6 +11,7 @@ from .events import (
     show,
     update_settings,
 )
+from .programme import archive, delete_event, edit_programme
 from .questions import ask, merge, moderate, withdraw
 from .screen import set_clock, set_screen_mode
 from .seats import (
@@ -30,11 +31,14 @@ from .votes import vote
 
 __all__ = [
     "actions",
+    "archive",
     "ask",
     "ban",
     "banned",
     "create_event",
     "create_seat",
+    "delete_event",
+    "edit_programme",
     "editing",
     "export_event",
     "export_rows",
