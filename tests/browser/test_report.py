@@ -2,7 +2,7 @@
 with the share link on a phone (360×740) in English and in Russian (the counts in the language's
 plural forms), and it prints to an A4 PDF with Chromium. Screenshots and the PDF go to
 test-artifacts/screenshots/ (report-en-phone.png, report-ru-phone.png, report-en-print.png,
-report-en.pdf)."""
+report-ru-print.png, report-en.pdf, report-ru.pdf)."""
 
 from __future__ import annotations
 
@@ -241,21 +241,22 @@ def pdf_texts(data: bytes) -> str:
     return "\n".join(found)
 
 
-def test_it_prints_to_a_clean_a4_pdf(session, new_context):
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_it_prints_to_a_clean_a4_pdf(session, new_context, lang):
     page = new_context(viewport={"width": 794, "height": 1123}).new_page()
-    page.goto(f"{session['share']}&lang=en")
+    page.goto(f"{session['share']}&lang={lang}")
     page.emulate_media(media="print")
     expect(page.locator(".report-bar")).to_be_hidden()  # no navigation on paper
-    screenshot_full(page, "report-en-print")
+    screenshot_full(page, f"report-{lang}-print")
     pdf = page.pdf(format="A4", print_background=True, outline=True, tagged=True)
-    (SCREENSHOTS / "report-en.pdf").write_bytes(pdf)
+    (SCREENSHOTS / f"report-{lang}.pdf").write_bytes(pdf)
     assert pdf.startswith(b"%PDF-")
     pages = pdf_pages(pdf)
     assert 2 <= pages <= 8, f"{pages} pages"
     size = re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
     assert size and abs(float(size.group(1)) - 595.9) < 2 and abs(float(size.group(2)) - 842) < 2
     text = pdf_texts(pdf)
-    for heading in HEADINGS["en"] + [session["numbers"]["event"]["title"]]:
+    for heading in HEADINGS[lang] + [session["numbers"]["event"]["title"]]:
         assert heading in text, f"{heading!r} not among the PDF's headings: {text[:500]!r}"
 
 
