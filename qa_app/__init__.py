@@ -40,6 +40,7 @@ def create_app(config: dict | object | None = None):
         i18n,
         pages,
         realtime,
+        report,
         revocation,
         sockets,
         storage,
@@ -92,6 +93,7 @@ def create_app(config: dict | object | None = None):
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(report.bp)
     health.init_app(app)
     errorhandlers.init_app(app)
     return app

@@ -1,4 +1,6 @@
-"""The organiser's pages: log in, list events, create them (form, JSON, programme text).
+"""The organiser's pages: log in, list events (status, numbers, search, filter), create them
+(form, JSON, programme text), and one page per event (links, seats, settings, blocklist, programme
+edits, archive, delete).
 
 Log-ins are throttled per address and per account name before any password is checked (only
 failures count), and every password is hashed off the event loop (passwords.py). Logging out and
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 import unicodedata
 from contextlib import suppress
+from datetime import datetime
 
 from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext, lazy_pgettext
+from flask_babel import format_datetime, gettext, lazy_gettext, lazy_pgettext
 from sqlalchemy import select
 
 from . import domain, passwords, revocation, storage
@@ -24,7 +27,7 @@ from .auth import (
     find_event,
     open_admin_session,
 )
-from .domain import ratelimit
+from .domain import programme, ratelimit
 from .errors import RateLimited
 from .extensions import db
 from .links import event_links
@@ -121,19 +124,81 @@ def logout():
     return redirect(url_for("admin.login"))
 
 
+# the words of each status, in the list's filter and on each event
+STATUS_LABELS = {
+    "upcoming": lazy_pgettext("event status", "Upcoming"),
+    "live": lazy_pgettext("event status", "Live"),
+    "ended": lazy_pgettext("event status", "Ended"),
+    "archived": lazy_pgettext("event status", "Archived"),
+}
+FILTERS = ("", "upcoming", "live", "ended", "archived", "all")
+
+
+def when(event: Event) -> str:
+    """The event's date as a person reads it, in the page's language: "Thu 12 Jan 2017,
+    15:30–17:00" (the venue's wall-clock times, never shifted to another zone)."""
+    if event.starts_at is None:
+        return ""
+    text = format_datetime(event.starts_at, "EEE d MMM y, HH:mm", rebase=False)
+    if event.ends_at is None:
+        return text
+    same_day = event.ends_at.date() == event.starts_at.date()
+    end_format = "HH:mm" if same_day else "EEE d MMM y, HH:mm"
+    return f"{text}–{format_datetime(event.ends_at, end_format, rebase=False)}"
+
+
+def local_input(moment: datetime | None) -> str:
+    """A stored wall-clock time as a datetime-local field's value."""
+    return moment.strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
 @bp.get("/")
 def index():
-    """The organiser's list of events."""
+    """The organiser's list of events: date, venue, status and numbers; search and filter."""
     admin = current_admin()
     if admin is None:
         return redirect(url_for("admin.login"))
-    events = db.session.scalars(select(Event).order_by(Event.id.desc())).all()
-    links = {event.code: event_links(event.code) for event in events}
-    seats: dict[int, list[ModeratorSeat]] = {}
-    query = select(ModeratorSeat).filter_by(revoked_at=None).order_by(ModeratorSeat.id)
-    for seat in db.session.scalars(query):
-        seats.setdefault(seat.event_id, []).append(seat)
-    return render_template("admin/index.html", admin=admin, events=events, links=links, seats=seats)
+    search = request.args.get("q", "")
+    wanted = request.args.get("status", "")
+    wanted = wanted if wanted in FILTERS else ""
+    events = programme.find_events(search, wanted)
+    return render_template(
+        "admin/index.html",
+        admin=admin,
+        events=events,
+        numbers=programme.numbers([event.id for event in events]),
+        status=programme.status,
+        labels=STATUS_LABELS,
+        filters=FILTERS,
+        search=search,
+        wanted=wanted,
+        when=when,
+        deleted=request.args.get("deleted", "")[:6],
+    )
+
+
+@bp.get("/events/<code>")
+def event_page(code: str):
+    """One event for the organiser: links, seats, settings, blocklist, its programme to edit,
+    archive and delete."""
+    admin = current_admin()
+    if admin is None:
+        return redirect(url_for("admin.login"))
+    event = find_event(code)
+    query = select(ModeratorSeat).filter_by(event_id=event.id, revoked_at=None)
+    seats = list(db.session.scalars(query.order_by(ModeratorSeat.id)))
+    return render_template(
+        "admin/event.html",
+        admin=admin,
+        event=event,
+        links=event_links(event.code),
+        seats=seats,
+        numbers=programme.numbers([event.id])[event.id],
+        status=programme.status(event),
+        labels=STATUS_LABELS,
+        when=when,
+        local_input=local_input,
+    )
 
 
 # what the event log calls each action (the names the domain records; any other shows as is), in
@@ -161,6 +226,10 @@ ACTIONS = {
     "seat_create": lazy_pgettext("event log", "Added a moderator"),
     "seat_rotate": lazy_pgettext("event log", "Gave a moderator a new link"),
     "seat_revoke": lazy_pgettext("event log", "Revoked a moderator"),
+    "edit_programme": lazy_pgettext("event log", "Edited the programme"),
+    "archive": lazy_pgettext("event log", "Archived the event"),
+    "unarchive": lazy_pgettext("event log", "Brought the event back from the archive"),
+    "report_share": lazy_pgettext("event log", "Changed the report's share link"),
 }
 
 

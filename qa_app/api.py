@@ -23,20 +23,24 @@ from .auth import (
     moderator_session_token,
     require_moderator,
 )
-from .domain import transfer
+from .domain import programme, transfer
 from .domain.seats import seat_view
-from .domain.views import event_view, moderator_view, view_for
+from .domain.views import event_view, issue_view, moderator_view, speaker_view, view_for
 from .errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from .extensions import csrf, db
 from .links import event_links
 from .models import Event, ModerationAction, ModeratorSeat, Question
+from .report import share_url
 from .schemas import (
     LOG_LIMIT_MAX,
     MAX_INT,
+    ArchiveIn,
     AskIn,
     BanIn,
     BlocklistIn,
     ClockIn,
+    DeleteEventIn,
+    DuplicatesIn,
     EventIn,
     JoinIn,
     LogIn,
@@ -45,6 +49,7 @@ from .schemas import (
     MergeMany,
     ModerateChange,
     ModerateIn,
+    ProgrammeIn,
     ScreenModeIn,
     SeatIn,
     SetIssueIn,
@@ -198,7 +203,10 @@ def import_event():
     data = parse_event(agenda.read_event(request.get_data(as_text=True)))  # event-format.md
     if request.args.get("dry_run") in ("1", "true"):
         event = data.model_dump(mode="json", include=set(EventIn.model_fields))
-        return jsonify({"dry_run": True, "event": event, "history": data.history})
+        found = programme.duplicates(data.title, data.starts_at, data.time_zone)
+        return jsonify(
+            {"dry_run": True, "event": event, "history": data.history, "duplicates": found}
+        )
     return created(*domain.import_event(data))
 
 
@@ -532,6 +540,95 @@ def export_event(code: str):
         mimetype="application/json",
         headers={"Content-Disposition": f"attachment; filename=qa-{event.code}-event.json"},
     )
+
+
+# -- the report's share link (qa_app/report.py, domain/sharing.py) -------------------------------
+
+
+def share_view(event: Event) -> dict:
+    """Whether the report is shared, and its link while it is."""
+    url = share_url(event)
+    return {"shared": url is not None, "url": url}
+
+
+@route("GET", "/events/<code>/report-share", "admin")
+def report_share(code: str):
+    """Whether the event's report is shared with panelists, and its share link."""
+    require_admin()
+    return jsonify(share_view(find_event(code)))
+
+
+@route("PUT", "/events/<code>/report-share", "admin")
+def share_report(code: str):
+    """Share the report with a new link (earlier links stop working): `{shared, url}`."""
+    require_admin()
+    event = find_event(code)
+    domain.share_report(actor_of(event))
+    return jsonify(share_view(db.session.get(Event, event.id)))
+
+
+@route("DELETE", "/events/<code>/report-share", "admin")
+def stop_sharing(code: str):
+    """Stop sharing the report: every share link stops working."""
+    require_admin()
+    event = find_event(code)
+    domain.stop_sharing(actor_of(event))
+    return jsonify(share_view(db.session.get(Event, event.id)))
+
+
+# -- the organiser's events: programme edits, archive, delete (issue 12) --------------------------
+
+
+def programme_view(event: Event) -> dict:
+    """An event with its issues and speakers, as a snapshot has them."""
+    return {
+        "event": event_view(event),
+        "issues": [issue_view(issue) for issue in event.issues],
+        "speakers": [speaker_view(speaker) for speaker in event.speakers],
+    }
+
+
+@route(
+    "GET",
+    "/events/duplicates",
+    "admin",
+    query={
+        "title": {"type": "string", "minLength": 1, "maxLength": 300},
+        "starts_at": {"type": "string", "format": "date-time"},
+        "time_zone": {"type": "string", "maxLength": 64},
+    },
+)
+def duplicates():
+    """The events with this title (any case or spacing) and start: warn before creating twice."""
+    require_admin()
+    names = ("title", "starts_at", "time_zone")
+    data = parse(
+        DuplicatesIn, {name: request.args[name] for name in names if request.args.get(name)}
+    )
+    found = programme.duplicates(data.title, data.starts_at, data.time_zone)
+    return jsonify({"duplicates": found})
+
+
+@route("PATCH", "/events/<code>/programme", "admin", body=ProgrammeIn)
+def edit_programme(code: str):
+    """Edit the programme: title, times, time zone, venue, description, issues, speakers."""
+    actor = actor_of(find_event(code))
+    return jsonify(programme_view(domain.edit_programme(actor, parse(ProgrammeIn, json_body()))))
+
+
+@route("PUT", "/events/<code>/archive", "admin", body=ArchiveIn)
+def archive(code: str):
+    """Archive the event (read-only, hidden from the default list), or bring it back."""
+    actor = actor_of(find_event(code))
+    return jsonify({"event": event_view(domain.archive(actor, parse(ArchiveIn, json_body())))})
+
+
+@route("DELETE", "/events/<code>", "admin", body=DeleteEventIn)
+def delete_event(code: str):
+    """Delete the event and all its rows; the body's `confirm` must be the event's code."""
+    event = find_event(code)
+    domain.delete_event(actor_of(event), parse(DeleteEventIn, json_body()))
+    return jsonify({"deleted": event.code})
 
 
 def error_response(exc: DomainError):

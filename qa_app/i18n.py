@@ -281,6 +281,30 @@ JS_STRINGS = {
     "undone": lazy_gettext("Undone"),
     "merged_into": lazy_gettext("Merged into: %(text)s"),
     "merged_similar": lazy_gettext("Merged into a similar question"),
+    # the organiser's events (issue 12): archive, programme edits, the preview, duplicates
+    "err_archived": lazy_gettext(
+        "This event is archived: it is read-only. Asking and voting are closed for good."
+    ),
+    "err_issue_has_questions": lazy_gettext(
+        "This issue has questions, so it cannot be removed: move them to another issue first."
+    ),
+    "err_speaker_has_questions": lazy_gettext(
+        "Questions are addressed to this speaker, so they cannot be removed: readdress the "
+        "questions first."
+    ),
+    "err_delete_confirm": lazy_gettext("Type the event's code exactly to delete it."),
+    "err_ends_before": lazy_gettext("The end time is before the start time."),
+    "manage": lazy_gettext("Open its page: moderators, settings, programme"),
+    "title": lazy_gettext("Title"),
+    "starts": lazy_gettext("Starts"),
+    "ends": lazy_gettext("Ends"),
+    "time_zone": lazy_gettext("Time zone"),
+    "issues_lines": lazy_gettext("Issues for discussion, one per line"),
+    "panelists_lines": lazy_gettext("Panelists, one per line: Name, affiliation"),
+    "duplicate": lazy_gettext(
+        "An event with this title and start already exists: %(code)s — create another anyway? "
+        "Press Create again."
+    ),
 }
 
 

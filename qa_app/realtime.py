@@ -68,11 +68,13 @@ class Marks:
 
     question_ids: set[int] = field(default_factory=set)
     event_changed: bool = False
+    programme: bool = False  # the issues or speakers changed: the update carries them
 
     def add(self, other: Marks) -> None:
         """Fold other marks into these."""
         self.question_ids |= other.question_ids
         self.event_changed |= other.event_changed
+        self.programme |= other.programme
 
 
 def merge_marks(into: dict[int, Marks], marks: dict[int, Marks]) -> None:
@@ -122,11 +124,13 @@ class Publisher:
 
     # -- marking -------------------------------------------------------------------------------
 
-    def publish(self, event_id: int, question_ids: set[int], event_changed: bool) -> None:
+    def publish(
+        self, event_id: int, question_ids: set[int], event_changed: bool, programme: bool = False
+    ) -> None:
         """Mark rows as changed; they reach every room at the next tick."""
         if not question_ids and not event_changed:
             return
-        marks = Marks(set(question_ids), event_changed)
+        marks = Marks(set(question_ids), event_changed, programme)
         if self.tick <= 0:
             try:
                 self.flush_event(event_id, marks)
@@ -220,7 +224,14 @@ class Publisher:
 
     def flush_event(self, event_id: int, marks: Marks) -> None:
         """Load the marked rows at their current values and emit them to each room."""
-        from .domain.views import audience_view, blocklist_view, event_view, moderator_view
+        from .domain.views import (
+            audience_view,
+            blocklist_view,
+            event_view,
+            issue_view,
+            moderator_view,
+            speaker_view,
+        )
         from .models import Event, Question
 
         event = db.session.get(Event, event_id, populate_existing=True)
@@ -240,6 +251,9 @@ class Publisher:
         base = {"version": event.version}
         if marks.event_changed:
             base["event"] = event_view(event)
+        if marks.programme:  # after a programme edit: the full lists, which clients replace
+            base["issues"] = [issue_view(issue) for issue in event.issues]
+            base["speakers"] = [speaker_view(speaker) for speaker in event.speakers]
         moderators = [moderator_view(q) for q in rows]
         audience = [v for v in (audience_view(q, None) for q in rows) if v is not None]
         # an author's own view first: the audience room carries a removal at the same rev, and a
@@ -505,9 +519,11 @@ def init_app(app: Flask) -> None:
     app.extensions["qa_publisher"] = Publisher(app)
 
 
-def publish(event_id: int, question_ids: set[int], event_changed: bool = False) -> None:
+def publish(
+    event_id: int, question_ids: set[int], event_changed: bool = False, programme: bool = False
+) -> None:
     """Publish committed changes of an event (called by domain functions after commit)."""
-    current_app.extensions["qa_publisher"].publish(event_id, question_ids, event_changed)
+    current_app.extensions["qa_publisher"].publish(event_id, question_ids, event_changed, programme)
 
 
 def presence_changed(event_id: int) -> None:

@@ -9,7 +9,9 @@ revocation, a log-out, a password change or a ban ends the grant, and then:
 - each process runs a watcher that, every `QA_REVOCATION_CHECK_MS`, checks the grants of all its
   sockets with one small query per kind and disconnects the sockets whose grant ended, whichever
   process revoked it: only the database is read, so this holds while the message queue is down;
-- the revoking process sweeps its own sockets right after its commit (`sweep`).
+- the revoking process sweeps its own sockets right after its commit (`sweep`);
+- a deleted event ends every grant in it: the watcher notices the event is gone, and the deleting
+  process cuts off all of the event's sockets at once, screens included (`cut_off_event`).
 
 A cut-off socket gets the server's disconnect; its page reconnects once and hears why (the
 connection is refused: `unauthorized`, or `banned` for a banned device).
@@ -84,6 +86,15 @@ def ended(privileged: Collection[Grant], phone_events: Collection[int] = ()) -> 
         )
         gone |= {Grant("participant", event_id, pid) for event_id, pid in _read(query)}
     return gone
+
+
+def of_deleted_events(grants: Collection[Grant]) -> set[Grant]:
+    """The grants whose event no longer exists (it was deleted): one query."""
+    events = {grant.event_id for grant in grants}
+    if not events:
+        return set()
+    existing = {event_id for (event_id,) in _read(select(Event.id).where(Event.id.in_(events)))}
+    return {grant for grant in grants if grant.event_id not in existing}
 
 
 def _read(query) -> list:
@@ -174,9 +185,10 @@ class Watcher:
         """Disconnect this process's sockets whose grant has ended (inside an app context)."""
         with self.lock:
             privileged, phone_events = list(self.privileged), list(self.phone_events)
+            held = list(self.sockets)
         if not privileged and not phone_events:
             return
-        for grant in ended(privileged, phone_events):
+        for grant in ended(privileged, phone_events) | of_deleted_events(held):
             with self.lock:
                 sids = list(self.sockets.get(grant, ()))
             for sid in sids:
@@ -205,3 +217,14 @@ def forget(sid: str) -> None:
 def sweep() -> None:
     """Cut off this process's revoked sockets now (after a commit that revoked something)."""
     current_app.extensions["qa_revocation"].sweep()
+
+
+def cut_off_event(event_id: int) -> None:
+    """Disconnect every socket of this process in a deleted event's rooms (screens too)."""
+    from .realtime import audience_room, moderator_room
+
+    rooms = socketio.server.manager.rooms.get("/", {})
+    for room in (audience_room(event_id), moderator_room(event_id)):
+        for sid in list(rooms.get(room, {})):
+            forget(sid)
+            socketio.server.disconnect(sid, namespace="/", ignore_queue=True)

@@ -752,3 +752,72 @@ class _References:
         """A reference (if given) must name a known record."""
         if ref is not None and ref not in known:
             self._add(loc, f"{ref!r} names no {what} of the file")
+
+
+# -- the organiser's events: programme edits, archive, delete (issue 12) --------------------------
+
+# a time in a JSON body is text: read it as a datetime even though payloads are strict
+WallTime = Annotated[datetime, Field(strict=False)]
+
+
+class ProgrammeIssueIn(Payload):
+    """An issue of an edited programme: an existing one by its id, or a new one (no id)."""
+
+    id: Id | None = None
+    title: IssueTitle
+
+
+class ProgrammeSpeakerIn(Payload):
+    """A speaker of an edited programme: an existing one by its id, or a new one (no id)."""
+
+    id: Id | None = None
+    name: SpeakerName
+    role: Literal["moderator", "panelist"] = "panelist"
+    affiliation: Affiliation | None = None
+
+
+class ProgrammeIn(Payload):
+    """PATCH /api/v1/events/<code>/programme: the fields to change (an absent field stays as it
+    is; null clears times, zone, venue, description); `issues` and `speakers`, when given, are
+    the whole new lists in order (an existing entry is named by its id)."""
+
+    title: Title | None = None
+    starts_at: WallTime | None = None
+    ends_at: WallTime | None = None
+    time_zone: TimeZone | None = None
+    venue: Venue | None = None
+    description: Description | None = None
+    issues: Annotated[list[ProgrammeIssueIn], Field(min_length=1, max_length=50)] | None = None
+    speakers: Annotated[list[ProgrammeSpeakerIn], Field(max_length=200)] | None = None
+
+    @model_validator(mode="after")
+    def _named_once(self) -> ProgrammeIn:
+        """Each existing issue or speaker appears once; a title is never cleared."""
+        for name in ("issues", "speakers"):
+            ids = [item.id for item in getattr(self, name) or [] if item.id is not None]
+            if len(ids) != len(set(ids)):
+                raise PydanticCustomError("duplicate", f"an entry of {name} appears twice")
+        for name in ("title", "issues"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise PydanticCustomError("required", f"{name} cannot be null")
+        return self
+
+
+class ArchiveIn(Payload):
+    """PUT /api/v1/events/<code>/archive: archive the event (true) or bring it back (false)."""
+
+    archived: bool
+
+
+class DeleteEventIn(Payload):
+    """DELETE /api/v1/events/<code>: the organiser types the event's code to confirm."""
+
+    confirm: Annotated[str, StringConstraints(max_length=64)]
+
+
+class DuplicatesIn(Payload):
+    """GET /api/v1/events/duplicates: a title and start to look for before creating."""
+
+    title: Title
+    starts_at: WallTime | None = None
+    time_zone: TimeZone | None = None

@@ -45,6 +45,26 @@ EXPECTED = {
         "опубликованных вопроса",
         "опубликованных вопросов",
     ),
+    # the report (templates/report.html, qa_app/report.py)
+    "%(n)s vote": ("голос", "голоса", "голосов"),
+    "%(n)s question": ("вопрос", "вопроса", "вопросов"),
+    "participant": ("участник", "участника", "участников"),
+    "person asked": ("человек спросил", "человека спросили", "человек спросили"),
+    "question": ("вопрос", "вопроса", "вопросов"),
+    "from %(n)s device": ("устройства", "устройств", "устройств"),
+    "%(n)s merged as a duplicate": ("объединён", "объединены", "объединены"),
+    "%(n)s never reviewed": ("рассмотрен", "рассмотрены", "рассмотрены"),
+    "%(n)s dismissed": ("отклонён", "отклонены", "отклонены"),
+    "%(n)s withdrawn by the asker": ("отозван", "отозваны", "отозваны"),
+    "%(n)s published question was never answered: what the panel still owes the hall, most "
+    "votes first.": (
+        "опубликованный вопрос остался",
+        "опубликованных вопроса остались",
+        "опубликованных вопросов остались",
+    ),
+    "And %(n)s more: see the CSV.": ("ещё", "ещё", "ещё"),
+    "per %(n)s minute": ("минуту", "минуты", "минут"),
+    "%(n)s time": ("раз", "раза", "раз"),
 }
 # where the words above do not tell the forms apart, the noun must be there too
 NOUNS = {

@@ -11,6 +11,7 @@ from .events import (
     show,
     update_settings,
 )
+from .programme import archive, delete_event, edit_programme
 from .questions import ask, merge, moderate, withdraw
 from .screen import set_clock, set_screen_mode
 from .seats import (
@@ -21,6 +22,7 @@ from .seats import (
     rotate_moderator_key,
     rotate_seat,
 )
+from .sharing import share_report, stop_sharing
 from .similar import similar
 from .transfer import export_event, import_event
 from .undo import undo
@@ -29,11 +31,14 @@ from .votes import vote
 
 __all__ = [
     "actions",
+    "archive",
     "ask",
     "ban",
     "banned",
     "create_event",
     "create_seat",
+    "delete_event",
+    "edit_programme",
     "editing",
     "export_event",
     "export_rows",
@@ -50,9 +55,11 @@ __all__ = [
     "set_clock",
     "set_issue",
     "set_screen_mode",
+    "share_report",
     "show",
     "similar",
     "snapshot",
+    "stop_sharing",
     "sync",
     "unban",
     "undo",

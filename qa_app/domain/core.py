@@ -1,4 +1,9 @@
-"""The one way to change an event: lock it, bump its version, commit, then publish."""
+"""The one way to change an event: lock it, bump its version, commit, then publish.
+
+An archived event is read-only: change() refuses it (409 `conflict`, reason "archived") before
+anything is written, so every action through it (asking, voting, moderating, settings...) is
+refused alike; only unarchiving passes `archived_ok`.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,21 @@ from functools import cached_property
 from sqlalchemy import text
 
 from .. import realtime, storage
-from ..errors import NotFound
+from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Event, Question
 
 # Plain SQL, built once: the lock is taken by every change, and building an ORM statement costs
 # more CPU than running it.
-LOCK = text("UPDATE events SET version = version + 1 WHERE id = :event_id RETURNING version")
+LOCK = text(
+    "UPDATE events SET version = version + 1 WHERE id = :event_id RETURNING version, archived_at"
+)
+ARCHIVED_MESSAGE = "This event is archived: it is read-only."
+
+
+def archived() -> Conflict:
+    """The refusal of any change to an archived event."""
+    return Conflict(ARCHIVED_MESSAGE, details={"reason": "archived"})
 
 
 @dataclass
@@ -27,6 +40,7 @@ class Change:
     version: int
     question_ids: set[int] = field(default_factory=set)
     event_changed: bool = False
+    programme_changed: bool = False  # the issues or speakers changed: `update` carries them
 
     @cached_property
     def event(self) -> Event:
@@ -45,14 +59,27 @@ class Change:
         self.event.rev = self.version
         self.event_changed = True
 
+    def touch_programme(self) -> None:
+        """Stamp the event's programme (issues, speakers) as changed in this version."""
+        self.touch_event()
+        self.programme_changed = True
+
 
 @contextmanager
-def change(event_id: int) -> Iterator[Change]:
-    """Serialise writers on the event row, yield the Change, commit, then publish it."""
+def change(event_id: int, archived_ok: bool = False) -> Iterator[Change]:
+    """Serialise writers on the event row, yield the Change, commit, then publish it (an
+    archived event is refused unless archived_ok)."""
     with storage.writing():  # commits, or rolls back on any exception
-        version = db.session.execute(LOCK, {"event_id": event_id}).scalar_one_or_none()
-        if version is None:
+        locked = db.session.execute(LOCK, {"event_id": event_id}).one_or_none()
+        if locked is None:
             raise NotFound("This event does not exist.", details={"what": "event"})
-        current = Change(event_id=event_id, version=version)
+        if locked.archived_at is not None and not archived_ok:
+            raise archived()
+        current = Change(event_id=event_id, version=locked.version)
         yield current
-    realtime.publish(event_id, current.question_ids, event_changed=current.event_changed)
+    realtime.publish(
+        event_id,
+        current.question_ids,
+        event_changed=current.event_changed,
+        programme=current.programme_changed,
+    )

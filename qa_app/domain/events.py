@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import Event, Issue, Participant, Question, Speaker
 from ..schemas import EventIn, SetIssueIn, SettingsIn, ShowIn
 from . import audit, ratelimit
-from .core import change
+from .core import archived, change
 from .questions import changed_entry, state_of, undo_data
 from .seats import FIRST_SEAT_NAME, open_seat
 from .views import utc_iso
@@ -90,6 +90,8 @@ def update_settings(actor: Actor, data: SettingsIn) -> Event:
 
 def join(event: Event, display_name: str | None, client_key: str) -> tuple[Participant, str]:
     """Register a new audience device for event; return it and its token (shown once)."""
+    if event.archived_at is not None:
+        raise archived()
     ratelimit.hit("join", client_key)
     token = new_participant_token()
     with storage.writing():

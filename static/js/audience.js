@@ -61,6 +61,7 @@ async function participantToken() {
   const res = await fetch(`/api/v1/events/${code}/participants`, {
     method: "POST", headers: { "Content-Type": "application/json" }, body: "{}",
   });
+  if (res.status === 409) return null;  // archived: read-only, so watch without joining
   if (!res.ok) throw new Error(`join failed: ${res.status}`);
   const { token } = await res.json();
   localStorage.setItem(keys.token, token);
@@ -140,6 +141,7 @@ const liveIn = (issueId) => [...store.questions.values()].filter((q) => q.issue_
 
 function render() {
   if (!store.event) return;
+  $(".event-title").textContent = store.event.title;  // an edited programme renames it live
   followCurrent();
   renderIssues();
   renderBanner();
@@ -232,10 +234,12 @@ function renderDraftFor() {
 
 function renderForm() {
   const settings = store.event.settings;
-  const closed = !settings.questions_open || view.banned;
+  const archived = Boolean(store.event.archived);
+  const closed = !settings.questions_open || view.banned || archived;
   $("#ask-text").disabled = closed;
   $("#ask button[type=submit]").disabled = closed;
   if (view.banned) say(t("err_banned"), true);
+  else if (archived) say(t("err_archived"));
   else if (closed) say(t("err_closed"));
   else if ($("#ask-msg").dataset.closed) say("");
   $("#ask-msg").dataset.closed = closed ? "1" : "";

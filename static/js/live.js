@@ -126,9 +126,13 @@ export class Store extends EventTarget {
     this.changed();
   }
 
-  /** Apply an `update`: merge rows by rev (the version is not advanced by updates). */
+  /** Apply an `update`: merge rows by rev (the version is not advanced by updates). After a
+   * programme edit it carries the full lists of issues and speakers, which replace ours. */
   applyUpdate(data) {
-    if (data.event && (!this.event || data.event.rev > this.event.rev)) this.event = data.event;
+    const newer = data.event && (!this.event || data.event.rev > this.event.rev);
+    if (newer) this.event = data.event;
+    if (newer && data.issues) this.issues = [...data.issues].sort((a, b) => a.position - b.position);
+    if (newer && data.speakers) this.speakers = data.speakers;
     for (const row of data.questions) this.mergeRow(row);
     this.changed();
   }
@@ -399,6 +403,11 @@ export const REFUSALS = {
   "conflict/not_undoable": "err_not_undoable",
   "conflict/withdrawn": "err_withdrawn",
   "conflict/not_pending": "err_not_pending",
+  "conflict/archived": "err_archived",
+  "conflict/issue_has_questions": "err_issue_has_questions",
+  "conflict/speaker_has_questions": "err_speaker_has_questions",
+  "invalid/confirm/confirm": "err_delete_confirm",
+  "invalid/ends_at/ends_before": "err_ends_before",
   "conflict": "err_conflict",
   "rate_limited": "err_rate_limited",
   "forbidden": "err_forbidden",

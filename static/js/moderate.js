@@ -76,6 +76,14 @@ async function start() {
   initScreenControls({ link, store, fail: (error) => toast(errorMessage(error), 4000, false, true) });
 }
 
+// ---------------------------------------------------------------- the report
+
+/** The Report button posts this console's moderator session (an organiser's login cookie needs
+ * none): the report opens in a new tab with a cookie of its own, for the report only. */
+$("#report-form")?.addEventListener("submit", () => {
+  $("#report-token").value = organiser ? "" : (localStorage.getItem(tokenKey) || "");
+});
+
 let linkGone = false;
 
 /** The link (or the organiser's session) is not valid: the whole page says so and what to do,
@@ -263,6 +271,18 @@ function createRow(q) {
   return el;
 }
 
+
+// The issues' and speakers' ids and names, as one string: a row's actions (the "move to issue"
+// and addressee menus) are redrawn when the programme is edited, not only when it grows.
+let programmeCache = { issues: null, speakers: null, key: "" };
+function programmeKey() {
+  if (programmeCache.issues !== store.issues || programmeCache.speakers !== store.speakers) {
+    const key = [...store.issues.map((i) => `${i.id}:${i.title}`), ...store.speakers.map((sp) => `${sp.id}:${sp.name}`)];
+    programmeCache = { issues: store.issues, speakers: store.speakers, key: key.join("\u0001") };
+  }
+  return programmeCache.key;
+}
+
 function updateRow(el, q) {
   const onScreen = store.event.on_screen_question_id === q.id;
   const issue = store.issue(q.issue_id);
@@ -289,7 +309,7 @@ function updateRow(el, q) {
   team?.markRow(el, q.id);
   const editing = view.editing === q.id;
   if (!editing) $(".q-text", el).textContent = q.text;
-  const sig = [q.status, onScreen, editing, q.issue_id, q.addressed_to, store.issues.length, store.speakers.length,
+  const sig = [q.status, onScreen, editing, q.issue_id, q.addressed_to, programmeKey(),
     dup?.id, armed?.id === q.id, askerQuestions(q.asker).length, view.openAsker === q.id, view.asker].join("|");
   if (selected || el.dataset.sig) {
     if (el.dataset.sig !== sig) {

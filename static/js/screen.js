@@ -21,6 +21,7 @@ function render() {
   if (!store.event) return;
   app.classList.toggle("mode-join", store.event.screen_mode === "join");
   app.classList.toggle("mode-questions", store.event.screen_mode !== "join");
+  for (const el of document.querySelectorAll("p.event, .join-title")) el.textContent = store.event.title;
   const issue = store.issue(store.event.current_issue_id);
   fill($("#issue"), issue ? h("span", { class: "label" }, t("issue_n", { n: issue.position + 1 })) : "",
     issue ? issue.title : "");

@@ -23,6 +23,8 @@ def test_a_blocklisted_question_is_held_and_never_reaches_the_screen(events, ser
     organiser.locator("#name").fill("organiser")
     organiser.locator("#password").fill("correct horse")
     organiser.locator("button[type=submit]").click()
+    expect(organiser.locator(f'.event-item[data-event="{event["code"]}"]')).to_be_visible()
+    organiser.goto(f"{server.url}/admin/events/{event['code']}")  # the event's own page
     row = organiser.locator(f'.event-row[data-code="{event["code"]}"]')
     expect(row).to_be_visible()
     organiser.wait_for_load_state()  # the page's module has run: its forms are wired

@@ -121,7 +121,7 @@ def test_organiser_pages(scene, server, new_context):
     page.locator("#name").fill("organiser")
     page.locator("#password").fill("correct horse")
     page.locator("button[type=submit]").click()
-    expect(page.locator(".event-row").first).to_be_visible()
+    expect(page.locator(".event-item").first).to_be_visible()
     page.wait_for_load_state()  # the page's module has run: its tabs answer clicks
     assert page.evaluate("document.contentType") == "text/html"
 
@@ -130,6 +130,9 @@ def test_organiser_pages(scene, server, new_context):
     page.locator("#f-issues").fill("Exports?\nTalent?")
     page.locator("#pane-form").get_by_role("button", name="Create this event").click()
     expect(page.locator("#created .link")).to_have_count(3)
+    page.locator("#created a.manage").click()  # the new event's own page
+    expect(page.locator(".event-row")).to_be_visible()
+    page.wait_for_load_state()
     page.on("dialog", lambda dialog: dialog.accept())
     page.locator("[data-rotate]").first.click()
     expect(page.locator(".moderator-link").first).to_be_visible()

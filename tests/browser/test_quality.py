@@ -61,7 +61,7 @@ def log_in(page, url: str, admin) -> None:
     page.locator("#name").fill(admin[0])
     page.locator("#password").fill(admin[1])
     page.locator("button[type=submit]").click()
-    expect(page.locator(".event-row").first).to_be_visible()
+    expect(page.locator(".event-item").first).to_be_visible()
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
@@ -86,6 +86,10 @@ def test_no_serious_accessibility_violations(event, admin, new_context, server, 
     log_in(page, server.url + f"/admin/login?lang={lang}", admin)
     screenshot(page, "admin-1440x900" + ("" if lang == "en" else f"-{lang}"))
     found["admin"] = serious_violations(page)
+    page.goto(server.url + f"/admin/events/{event['code']}?lang={lang}")  # one event's own page
+    expect(page.locator(".event-row")).to_be_visible()
+    screenshot(page, "admin-event-1440x900" + ("" if lang == "en" else f"-{lang}"))
+    found["admin-event"] = serious_violations(page)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"axe-{lang}.json").write_text(json.dumps(found, indent=2))
     assert found == {name: [] for name in found}

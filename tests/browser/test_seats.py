@@ -40,11 +40,13 @@ def scene(events):
     return event, api
 
 
-def log_in(page, server) -> None:
+def log_in(page, server, code: str) -> None:
+    """Log in at /admin, then open the event's own page from the list."""
     page.goto(server.url + "/admin/login")
     page.locator("#name").fill("organiser")
     page.locator("#password").fill("correct horse")
     page.locator("button[type=submit]").click()
+    page.locator(f'.event-item[data-event="{code}"] h2 a').click()
     expect(page.locator(".event-row").first).to_be_visible()
     page.wait_for_load_state()  # admin.js (a module: run before DOMContentLoaded) is listening
 
@@ -60,7 +62,7 @@ def test_two_seats_work_side_by_side_and_one_is_revoked(scene, server, new_conte
     event, _api = scene
     admin = new_context(**LAPTOP).new_page()
     admin.on("dialog", lambda dialog: dialog.accept())
-    log_in(admin, server)
+    log_in(admin, server, event["code"])
     card = admin.locator(f'[data-code="{event["code"]}"]')
     expect(card.locator(".seat-name")).to_have_text(["Moderator"])
     card.get_by_label("Add a moderator").fill("Anna")
@@ -111,7 +113,7 @@ def test_the_organiser_opens_the_console_from_admin_without_a_key(scene, server,
         pytest.skip("the console connecting through the login cookie comes with its own branch")
     event, _api = scene
     page = new_context(**LAPTOP).new_page()
-    log_in(page, server)
+    log_in(page, server, event["code"])
     card = page.locator(f'[data-code="{event["code"]}"]')
     card.get_by_role("link", name="Open the console").click()
     expect(page).to_have_url(re.compile(f"/e/{event['code']}/moderate$"))
