@@ -515,15 +515,16 @@ def emit_presence(event_id: int, counts: dict, local: bool = False) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Attach a publisher to the app."""
-    app.extensions["qa_publisher"] = Publisher(app)
+    """Attach a publisher to the app, told of every change the domain commits."""
+    from .domain.core import on_commit  # here: the domain's modules import the app's others
 
-
-def publish(
-    event_id: int, question_ids: set[int], event_changed: bool = False, programme: bool = False
-) -> None:
-    """Publish committed changes of an event (called by domain functions after commit)."""
-    current_app.extensions["qa_publisher"].publish(event_id, question_ids, event_changed, programme)
+    publisher = app.extensions["qa_publisher"] = Publisher(app)
+    on_commit(
+        app,
+        lambda change: publisher.publish(
+            change.event_id, change.question_ids, change.event_changed, change.programme_changed
+        ),
+    )
 
 
 def presence_changed(event_id: int) -> None:

@@ -248,6 +248,29 @@ def _simple_websocket_gevent_socket():
     assert "raw._sock" in text and ".dup()" in text, "the gevent branch changed"
 
 
+@hook(
+    "simple-websocket",
+    "simple_websocket.Base(thread_class=, event_class=) starts thread_class(target=self._thread) "
+    "(its .name set), whose loop recv(self.receive_bytes)s, ws.receive_data()s and "
+    "self._handle_events() (which fills .input_buffer and returns whether to go on)",
+    "qa_app/websocket.py (NoThread, NoEvent: FramedWebSocket.wait reads the socket itself)",
+)
+def _simple_websocket_reader():
+    from simple_websocket.ws import Base
+
+    init = source(Base.__init__)
+    for needed in ("thread_class(target=self._thread)", "self.thread.start()", "event_class()"):
+        assert needed in init, needed
+    loop = source(Base._thread)
+    for needed in (
+        "self.sock.recv(self.receive_bytes)",
+        "self.ws.receive_data(in_data)",
+        "self.connected = self._handle_events()",
+    ):
+        assert needed in loop, needed
+    assert "self.input_buffer.append(" in source(Base._handle_events)
+
+
 # -- wsproto ---------------------------------------------------------------------------------------
 
 
