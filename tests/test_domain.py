@@ -310,4 +310,3 @@ def test_a_connecting_phone_s_snapshot_is_the_full_read_with_its_own_questions_a
     # a change makes a new version: the next snapshot shows it
     domain.moderate(moderator(event), ModerateIn(question_id=other.id, status="answered"))
     assert domain.sync(screen, 0)["questions"][1]["status"] == "answered"
-

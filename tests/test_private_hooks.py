@@ -189,7 +189,7 @@ def _send_eio_packet():
 @hook(
     "python-socketio",
     "socketio Manager.rooms[namespace][room] (the sockets in a room)",
-    "qa_app/realtime.py (connected, local_events)",
+    "qa_app/rooms.py (connected, local_events)",
 )
 def _manager_rooms():
     import socketio
@@ -204,7 +204,7 @@ def _manager_rooms():
     "python-socketio",
     "socketio.RedisManager._publish(data) returns redis' PUBLISH count (None: gave up), "
     "called by emit; .channel",
-    "qa_app/realtime.py (guard_manager wraps it)",
+    "qa_app/queue_health.py (guard_manager wraps it)",
 )
 def _redis_publish():
     import socketio
