@@ -390,7 +390,8 @@ def test_the_presence_store_sums_who_is_moderating_over_processes(redis_server):
 def test_admin_lists_each_events_seats_and_opens_the_console_without_a_key(app, room):
     add_seat(app, room, "Anna <b>")
     browser, _headers = organiser(app)
-    page = browser.get("/admin/").text
+    assert f'href="/admin/events/{room["code"]}"' in browser.get("/admin/").text  # the list
+    page = browser.get(f"/admin/events/{room['code']}").text  # the event's own page
     assert 'class="seat-name">Moderator<' in page and "Anna &lt;b&gt;" in page
     assert f'href="http://localhost/e/{room["code"]}/moderate"' in page  # no key in it
     assert "mk." not in page
