@@ -39,6 +39,7 @@ def create_app(config: dict | object | None = None):
         hosts,
         i18n,
         pages,
+        queue_health,
         realtime,
         report,
         revocation,
@@ -76,7 +77,7 @@ def create_app(config: dict | object | None = None):
     socketio.init_app(
         app,
         async_mode=app.config["QA_ASYNC_MODE"],
-        **realtime.queue_options(app),
+        **queue_health.queue_options(app),
         cors_allowed_origins=origins,
         ping_interval=app.config["QA_PING_INTERVAL"],
         ping_timeout=app.config["QA_PING_TIMEOUT"],

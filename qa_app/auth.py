@@ -75,12 +75,16 @@ def moderator_session_token(seat: ModeratorSeat) -> str:
     return MODERATOR_SESSION_PREFIX + _serializer().dumps({"e": seat.event_id, "s": seat.id})
 
 
+# built once: every join, connection and page looks an event up by its code
+EVENT_BY_CODE = db.select(Event).where(Event.code == db.bindparam("code"))
+
+
 def find_event(code: str) -> Event:
     """The event with this join code, or NotFound (junk such as a NUL byte is not looked up)."""
     wanted = normalise_code(code)
     event = None
     if wanted.isascii() and wanted.isalnum():
-        event = db.session.scalar(db.select(Event).filter_by(code=wanted))
+        event = db.session.scalar(EVENT_BY_CODE, {"code": wanted})
     if event is None:
         raise NotFound(
             f"No event has the code {wanted!r}.", details={"what": "event", "code": wanted[:64]}

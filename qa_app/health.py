@@ -81,10 +81,10 @@ def database_probe(app) -> Callable[[], None]:
 
 
 def queue_probe(url: str) -> Callable[[], None]:
-    """PING the message queue's Redis with the fast-failing options of qa_app/realtime.py."""
+    """PING the message queue's Redis with the fast-failing options of qa_app/queue_health.py."""
     import redis
 
-    from .realtime import redis_options
+    from .queue_health import redis_options
 
     client = redis.Redis.from_url(url, **redis_options())
 

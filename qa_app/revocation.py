@@ -221,7 +221,7 @@ def sweep() -> None:
 
 def cut_off_event(event_id: int) -> None:
     """Disconnect every socket of this process in a deleted event's rooms (screens too)."""
-    from .realtime import audience_room, moderator_room
+    from .rooms import audience_room, moderator_room
 
     rooms = socketio.server.manager.rooms.get("/", {})
     for room in (audience_room(event_id), moderator_room(event_id)):

@@ -16,7 +16,7 @@ from .domain.audit import who
 from .domain.views import event_view, moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, as_busy
 from .extensions import db, socketio
-from .realtime import audience_room, moderator_room, participant_room
+from .rooms import audience_room, moderator_room, participant_room
 from .schemas import (
     AskIn,
     BanIn,

@@ -14,7 +14,9 @@ wsproto and writes the same bytes to every socket, instead of framing it again i
 for every phone; and a broadcast writes to each idle socket at once, without waking that
 socket's writer greenlet through its queue (a busy socket, or a slow one whose kernel buffer is
 full, still gets the frame through its queue, in order). It also gives back the duplicate that
-simple-websocket makes of each socket, so that a phone costs one open file, not two. With
+simple-websocket makes of each socket, so that a phone costs one open file, not two, and reads
+each client's messages in the connection's own greenlet instead of simple-websocket's reader
+thread, so that a phone costs one greenlet fewer. With
 per-message compression (`QA_WS_COMPRESSION=1`) each text is framed, and compressed, by wsproto
 for each phone. eventlet's WebSocket frames in its own way; it gets the bounds only.
 
@@ -76,9 +78,38 @@ class FrameRest(bytes):
     """The unsent end of a frame written at once, left for the socket's writer to finish."""
 
 
+class NoThread:
+    """simple-websocket's reader thread, never started: the connection's own greenlet reads the
+    socket when engine.io waits for a message (FramedWebSocket.wait), so a phone costs one
+    greenlet and one event fewer."""
+
+    name = "(_thread)"
+
+    def __init__(self, target) -> None:
+        pass
+
+    def start(self) -> None:
+        """Nothing to start."""
+
+
+class NoEvent:
+    """The event simple-websocket's reader would set for a waiting receive: nobody waits."""
+
+    def set(self) -> None:
+        """Nobody to wake."""
+
+    def clear(self) -> None:
+        """Nothing to clear."""
+
+    def wait(self, timeout=None) -> bool:
+        """Never waited on."""
+        return True
+
+
 class FramedWebSocket(SimpleWebSocketWSGI):
-    """simple-websocket under engine.io: texts go out as cached frames, and a broadcast may write
-    to the socket at once when nothing else is being written to it."""
+    """simple-websocket under engine.io: texts go out as cached frames, a broadcast may write
+    to the socket at once when nothing else is being written to it, and the connection's own
+    greenlet reads the client's messages (no reader greenlet of its own)."""
 
     busy = False  # the writer is in the middle of a frame
     framed = True  # False with per-message compression: wsproto frames each text for each socket
@@ -87,8 +118,9 @@ class FramedWebSocket(SimpleWebSocketWSGI):
         """Serve the connection; its engine.io socket learns which WebSocket it has."""
         socket = self.app.__self__  # app is the engine.io socket's bound websocket handler
         eio = socket.server
+        args = self.server_args | {"thread_class": NoThread, "event_class": NoEvent}
         self.ws = simple_websocket.Server(
-            environ, max_message_size=eio.max_http_buffer_size, **self.server_args
+            environ, max_message_size=eio.max_http_buffer_size, **args
         )
         self.use_one_descriptor(environ)
         self.ws.sock.settimeout(eio.ping_interval + eio.ping_timeout)  # a client answers pings
@@ -99,12 +131,25 @@ class FramedWebSocket(SimpleWebSocketWSGI):
             del socket.qa_websocket  # leave no cycle for the garbage collector
 
     def wait(self):
-        """The client's next message; None once it is gone, and then the connection is ended,
-        so that a writer blocked on a full kernel buffer does not wait out its timeout."""
-        message = super().wait()
-        if message is None:
-            self.cut()
-        return message
+        """The client's next message, read from the socket here (as simple-websocket's reader
+        thread would: wsproto parses, `_handle_events` answers pings and closes and checks the
+        size); None once the client is gone or silent for a ping interval and timeout, and then
+        the connection is ended, so that a writer blocked on a full kernel buffer does not wait
+        out its timeout."""
+        ws = self.ws
+        while ws.connected and not ws.input_buffer:
+            try:
+                data = ws.sock.recv(ws.receive_bytes)
+                if not data:
+                    raise ConnectionResetError("the client closed the connection")
+                ws.ws.receive_data(data)
+                ws.connected = ws._handle_events()
+            except (OSError, LocalProtocolError):
+                ws.connected = False
+        if ws.input_buffer:
+            return ws.input_buffer.pop(0)
+        self.cut()
+        return None
 
     def close(self):
         """Say goodbye if the kernel takes it at once (a client that stopped reading gets

@@ -18,7 +18,7 @@ import psutil
 import pytest
 import requests
 
-from qa_app.commands import fd_warning
+from qa_app.serving import fd_warning
 from tests.live import free_port, server_env, wait_until_up
 
 QA_APP = str(Path(sys.executable).with_name("qa-app"))

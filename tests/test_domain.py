@@ -283,3 +283,30 @@ def test_export_lists_every_question(ctx):
     assert rows[0]["issue"] == "Global champions?" and rows[0]["status"] == "live"
     with pytest.raises(Forbidden):
         domain.export_rows(alice)
+
+
+def test_a_connecting_phone_s_snapshot_is_the_full_read_with_its_own_questions_and_votes(ctx):
+    from qa_app.domain.views import event_view, questions_for
+
+    event, _ = make_event(settings={"pre_moderation": True})
+    alice, _ = make_participant(event)
+    bob, _ = make_participant(event)
+    screen = Actor("screen", event.id)
+    live = ask(alice, event, text="Live one?", client_id="a1")
+    domain.moderate(moderator(event), ModerateIn(question_id=live.id, status="live"))
+    other = ask(bob, event, text="Bob's live one?", client_id="b1")
+    domain.moderate(moderator(event), ModerateIn(question_id=other.id, status="live"))
+    ask(alice, event, text="Still pending?", client_id="a2")  # alice's own, not public
+    gone = ask(bob, event, text="Dismissed one?", client_id="b2")
+    domain.moderate(moderator(event), ModerateIn(question_id=gone.id, status="dismissed"))
+    domain.vote(alice, VoteIn(question_id=other.id, up=True))
+    for _round in range(2):  # built, then from the cache
+        for actor in (alice, bob, screen):
+            state = domain.sync(actor, 0)
+            assert state["questions"] == questions_for(actor, 0)
+            assert state["event"] == event_view(db.session.get(Event, event.id))
+    assert [q["mine"] for q in domain.sync(alice, 0)["questions"]] == [True, False, True]
+    assert [q["voted"] for q in domain.sync(alice, 0)["questions"]] == [False, True, False]
+    # a change makes a new version: the next snapshot shows it
+    domain.moderate(moderator(event), ModerateIn(question_id=other.id, status="answered"))
+    assert domain.sync(screen, 0)["questions"][1]["status"] == "answered"

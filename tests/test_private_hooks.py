@@ -189,7 +189,7 @@ def _send_eio_packet():
 @hook(
     "python-socketio",
     "socketio Manager.rooms[namespace][room] (the sockets in a room)",
-    "qa_app/realtime.py (connected, local_events)",
+    "qa_app/rooms.py (connected, local_events)",
 )
 def _manager_rooms():
     import socketio
@@ -204,7 +204,7 @@ def _manager_rooms():
     "python-socketio",
     "socketio.RedisManager._publish(data) returns redis' PUBLISH count (None: gave up), "
     "called by emit; .channel",
-    "qa_app/realtime.py (guard_manager wraps it)",
+    "qa_app/queue_health.py (guard_manager wraps it)",
 )
 def _redis_publish():
     import socketio
@@ -248,6 +248,29 @@ def _simple_websocket_gevent_socket():
     assert "raw._sock" in text and ".dup()" in text, "the gevent branch changed"
 
 
+@hook(
+    "simple-websocket",
+    "simple_websocket.Base(thread_class=, event_class=) starts thread_class(target=self._thread) "
+    "(its .name set), whose loop recv(self.receive_bytes)s, ws.receive_data()s and "
+    "self._handle_events() (which fills .input_buffer and returns whether to go on)",
+    "qa_app/websocket.py (NoThread, NoEvent: FramedWebSocket.wait reads the socket itself)",
+)
+def _simple_websocket_reader():
+    from simple_websocket.ws import Base
+
+    init = source(Base.__init__)
+    for needed in ("thread_class(target=self._thread)", "self.thread.start()", "event_class()"):
+        assert needed in init, needed
+    loop = source(Base._thread)
+    for needed in (
+        "self.sock.recv(self.receive_bytes)",
+        "self.ws.receive_data(in_data)",
+        "self.connected = self._handle_events()",
+    ):
+        assert needed in loop, needed
+    assert "self.input_buffer.append(" in source(Base._handle_events)
+
+
 # -- wsproto ---------------------------------------------------------------------------------------
 
 
@@ -267,8 +290,8 @@ def _frame_protocol():
 
 @hook(
     "gevent",
-    "gevent.pywsgi.WSGIHandler handle, handle_one_request, read_request(raw_requestline), "
-    "handle_one_response; WSGIServer.init_socket",
+    "gevent.pywsgi.WSGIHandler(sock, address, server, rfile=None), handle, handle_one_request, "
+    "read_request(raw_requestline), handle_one_response; WSGIServer.init_socket",
     "qa_app/httpserver.py (gevent_handler subclasses it)",
 )
 def _gevent_handler():
@@ -277,6 +300,9 @@ def _gevent_handler():
     for method in ("handle", "handle_one_request", "handle_one_response"):
         assert callable(getattr(pywsgi.WSGIHandler, method, None)), method
     assert parameters(pywsgi.WSGIHandler.read_request) == ["self", "raw_requestline"]
+    # a handler given an rfile reads through it (the smaller read buffer)
+    assert parameters(pywsgi.WSGIHandler.__init__) == ["self", "sock", "address", "server", "rfile"]
+    assert "self.rfile = rfile" in source(pywsgi.WSGIHandler.__init__)
     assert callable(pywsgi.WSGIServer.init_socket)
     handle = source(pywsgi.WSGIHandler.read_request)
     assert "content_length" in handle and "self.headers" in handle

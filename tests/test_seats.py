@@ -12,7 +12,7 @@ from sqlalchemy import select
 from qa_app.admin import set_admin_password
 from qa_app.extensions import db, socketio
 from qa_app.models import ModerationAction, ModeratorSeat
-from qa_app.realtime import PresenceStore
+from qa_app.presence import PresenceStore
 from qa_app.schemas import AskIn
 from tests.conftest import csrf_token, make_event, make_participant
 

@@ -1,4 +1,7 @@
-"""The one way to change an event: lock it, bump its version, commit, then publish.
+"""The one way to change an event: lock it, bump its version, commit, then tell the listeners.
+
+The domain does not know who listens: the real-time layer subscribes with `on_commit` when the
+app is made (qa_app/realtime.py) and turns each committed Change into broadcasts.
 
 An archived event is read-only: change() refuses it (409 `conflict`, reason "archived") before
 anything is written, so every action through it (asking, voting, moderating, settings...) is
@@ -7,14 +10,15 @@ refused alike; only unarchiving passes `archived_ok`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from flask import Flask, current_app
 from sqlalchemy import text
 
-from .. import realtime, storage
+from .. import storage
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Event, Question
@@ -65,10 +69,18 @@ class Change:
         self.programme_changed = True
 
 
+LISTENERS = "qa_on_commit"  # app.extensions key: the functions told of each committed Change
+
+
+def on_commit(app: Flask, listener: Callable[[Change], None]) -> None:
+    """Have listener(change) called after each change of this app's events commits."""
+    app.extensions.setdefault(LISTENERS, []).append(listener)
+
+
 @contextmanager
 def change(event_id: int, archived_ok: bool = False) -> Iterator[Change]:
-    """Serialise writers on the event row, yield the Change, commit, then publish it (an
-    archived event is refused unless archived_ok)."""
+    """Serialise writers on the event row, yield the Change, commit, then tell the listeners
+    (an archived event is refused unless archived_ok)."""
     with storage.writing():  # commits, or rolls back on any exception
         locked = db.session.execute(LOCK, {"event_id": event_id}).one_or_none()
         if locked is None:
@@ -77,9 +89,5 @@ def change(event_id: int, archived_ok: bool = False) -> Iterator[Change]:
             raise archived()
         current = Change(event_id=event_id, version=locked.version)
         yield current
-    realtime.publish(
-        event_id,
-        current.question_ids,
-        event_changed=current.event_changed,
-        programme=current.programme_changed,
-    )
+    for listener in current_app.extensions.get(LISTENERS, ()):
+        listener(current)

@@ -195,6 +195,8 @@ def questions_for(actor: Actor, since: int) -> list[dict]:
 def sync(actor: Actor, since: int = 0) -> dict:
     """The state actor may see, with every question changed after version since."""
     event = db.session.get(Event, actor.event_id, populate_existing=True)
+    if since == 0 and not actor.is_moderator:  # a phone or screen connecting: the hall's share
+        return audience_snapshot(event, actor.participant_id)
     state = {
         "version": event.version,
         "event": event_view(event),
@@ -205,6 +207,69 @@ def sync(actor: Actor, since: int = 0) -> dict:
     if actor.is_moderator:
         state["blocklist"] = blocklist_view(event)
     return state
+
+
+class HallCache:
+    """What every phone and screen of an event gets alike in its snapshot, built once per event
+    version: the event, issues, speakers and public questions (as JSON-ready objects shared by
+    every snapshot, never changed). A hall joining at once takes the same version thousands of
+    times; any change bumps the version, so an entry is never stale. One entry per event."""
+
+    def __init__(self) -> None:
+        # event id -> (version, join code, shared part); the code tells a deleted event from a
+        # new one that was given its id again
+        self.entries: dict[int, tuple[int, str, dict]] = {}
+
+    def get(self, event: Event) -> dict:
+        """The shared part of event's snapshot at its current version (read in this session)."""
+        entry = self.entries.get(event.id)
+        if entry is not None and entry[:2] == (event.version, event.code):
+            return entry[2]
+        query = select(Question).where(
+            Question.event_id == event.id, Question.status.in_(PUBLIC_STATUSES)
+        )
+        shared = {
+            "event": event_view(event),
+            "issues": [issue_view(issue) for issue in event.issues],
+            "speakers": [speaker_view(speaker) for speaker in event.speakers],
+            "public": [question_view(q) for q in db.session.scalars(query.order_by(Question.id))],
+        }
+        self.entries[event.id] = (event.version, event.code, shared)
+        return shared
+
+
+def hall_cache() -> HallCache:
+    """This app's HallCache."""
+    return current_app.extensions.setdefault("qa_hall_cache", HallCache())
+
+
+def audience_snapshot(event: Event, participant_id: int | None) -> dict:
+    """The whole state a phone (participant_id) or a screen (None) may see: the hall's shared
+    part, with the phone's own questions (whatever their status) and its votes laid over it.
+    The same as questions_for(actor, 0) gives, in a query or two instead of a full read."""
+    shared = hall_cache().get(event)
+    questions = shared["public"]
+    if participant_id is not None:
+        own = {
+            q.id: audience_view(q, participant_id)
+            for q in db.session.scalars(
+                select(Question).where(
+                    Question.event_id == event.id, Question.participant_id == participant_id
+                )
+            )
+        }
+        public_ids = [view["id"] for view in questions]
+        voted = voted_ids(participant_id, public_ids + [i for i in own if i not in public_ids])
+        views = {view["id"]: own.get(view["id"]) or view | {"mine": False} for view in questions}
+        views.update(own)
+        questions = [views[i] | {"voted": i in voted} for i in sorted(views)]
+    return {
+        "version": event.version,
+        "event": shared["event"],
+        "issues": shared["issues"],
+        "speakers": shared["speakers"],
+        "questions": questions,
+    }
 
 
 def snapshot(actor: Actor) -> dict:
