@@ -19,11 +19,16 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.live
 
 
-def test_a_tiny_bench_run_reports_both_fan_out_modes_and_both_servers(tmp_path):
+def needs_the_load_generator() -> None:
+    """Skip (fail under CI) without Node and the socket.io client the load generator runs on."""
     if shutil.which("node") is None:
         service_unavailable("Node", "no node on PATH")
     if not (ROOT / "node_modules" / "socket.io-client").is_dir():
         service_unavailable("socket.io-client", "run npm install")
+
+
+def test_a_tiny_bench_run_reports_both_fan_out_modes_and_both_servers(tmp_path):
+    needs_the_load_generator()
     out = tmp_path / "bench.json"
     done = subprocess.run(
         [
@@ -70,8 +75,7 @@ def test_a_tiny_bench_run_reports_both_fan_out_modes_and_both_servers(tmp_path):
 
 
 def test_a_bench_whose_phones_miss_updates_fails_and_says_what_was_lost(tmp_path):
-    if shutil.which("node") is None:
-        service_unavailable("Node", "no node on PATH")
+    needs_the_load_generator()
     # a tick longer than the run and its drain: the server acknowledges every vote but no phone
     # hears of one before the load generator gives up
     done = subprocess.run(
@@ -105,10 +109,7 @@ def test_a_bench_whose_phones_miss_updates_fails_and_says_what_was_lost(tmp_path
 
 
 def test_a_join_storm_joins_every_phone_over_rest_and_compares_with_a_git_revision(tmp_path):
-    if shutil.which("node") is None:
-        service_unavailable("Node", "no node on PATH")
-    if not (ROOT / "node_modules" / "socket.io-client").is_dir():
-        service_unavailable("socket.io-client", "run npm install")
+    needs_the_load_generator()
     out = tmp_path / "storm.json"
     done = subprocess.run(
         [
