@@ -88,13 +88,12 @@ def ended(privileged: Collection[Grant], phone_events: Collection[int] = ()) -> 
     return gone
 
 
-def of_deleted_events(grants: Collection[Grant]) -> set[Grant]:
-    """The grants whose event no longer exists (it was deleted): one query."""
-    events = {grant.event_id for grant in grants}
-    if not events:
+def deleted(event_ids: Collection[int]) -> set[int]:
+    """Which of these events no longer exist (they were deleted): one query."""
+    if not event_ids:
         return set()
-    existing = {event_id for (event_id,) in _read(select(Event.id).where(Event.id.in_(events)))}
-    return {grant for grant in grants if grant.event_id not in existing}
+    query = select(Event.id).where(Event.id.in_(event_ids))
+    return set(event_ids) - {event_id for (event_id,) in _read(query)}
 
 
 def _read(query) -> list:
@@ -185,10 +184,15 @@ class Watcher:
         """Disconnect this process's sockets whose grant has ended (inside an app context)."""
         with self.lock:
             privileged, phone_events = list(self.privileged), list(self.phone_events)
-            held = list(self.sockets)
         if not privileged and not phone_events:
             return
-        for grant in ended(privileged, phone_events) | of_deleted_events(held):
+        gone = ended(privileged, phone_events)
+        # the events held, from what is counted per event: no pass over every phone's grant
+        gone_events = deleted(set(phone_events) | {grant.event_id for grant in privileged})
+        if gone_events:  # rare: only after an event was deleted
+            with self.lock:
+                gone |= {grant for grant in self.sockets if grant.event_id in gone_events}
+        for grant in gone:
             with self.lock:
                 sids = list(self.sockets.get(grant, ()))
             for sid in sids:

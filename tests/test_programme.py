@@ -411,6 +411,21 @@ def test_deleting_cuts_off_the_events_sockets(app, hall):
     assert not phone.is_connected() and not screen.is_connected()
 
 
+def test_a_deletion_by_another_process_ends_the_phones_grant_at_the_next_check(app, hall):
+    from qa_app import revocation, storage
+    from qa_app.domain.programme import _delete_rows
+
+    phone = socketio.test_client(app, auth={"event": hall["code"], "token": hall["token"]})
+    assert phone.is_connected()
+    with app.app_context():
+        event_id = db.session.scalar(select(Event.id).filter_by(code=hall["code"]))
+        with storage.writing():  # the rows go as another process's delete takes them: no cut-off
+            _delete_rows(event_id)
+        assert phone.is_connected()
+        revocation.sweep()  # this process's watcher, as every QA_REVOCATION_CHECK_MS
+    assert not phone.is_connected()
+
+
 def test_the_admin_list_searches_filters_and_hides_archived(app, hall):
     browser, headers = hall["browser"], hall["headers"]
     with app.app_context():
