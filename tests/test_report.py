@@ -50,7 +50,8 @@ from qa_app.schemas import (
     VoteIn,
     WithdrawIn,
 )
-from tests.conftest import csrf_token, make_event, make_participant, moderator
+from tests.conftest import make_event, make_participant, moderator
+from tests.test_seats import organiser  # a browser logged in at /admin, and its CSRF headers
 
 PASSWORD = "correct horse battery"
 
@@ -311,17 +312,6 @@ def test_a_long_timeline_gets_wider_bars(app):
 
 
 # -- who may read it ------------------------------------------------------------------------------
-
-
-def organiser(app):
-    browser = app.test_client()
-    page = browser.get("/admin/login")
-    answer = browser.post(
-        "/admin/login",
-        data={"name": "organiser", "password": PASSWORD, "csrf_token": csrf_token(page.text)},
-    )
-    assert answer.status_code == 302
-    return browser, {"X-CSRFToken": csrf_token(browser.get("/admin/").text)}
 
 
 def moderator_session(app, world) -> str:
