@@ -37,12 +37,14 @@ def home():
     return render_template("join.html", error=None, code="")
 
 
-def _canonical(event, endpoint: str, code: str):
-    """Redirect a lower-case or padded code to the canonical URL (keeping the query string,
-    as a query string: url_for would read ?_method=, ?_scheme= or ?_anchor= as its options)."""
+def canonical(event, endpoint: str, code: str, **values):
+    """Redirect a lower-case or padded code to the canonical URL, the route's other `values`
+    kept (keeping the query string, as a query string: url_for would read ?_method=, ?_scheme=
+    or ?_anchor= as its options). The pages and the report use it (the report cookie's path is
+    case-sensitive)."""
     if event.code == code:
         return None
-    url = url_for(endpoint, code=event.code)
+    url = url_for(endpoint, code=event.code, **values)
     query = urlencode(list(request.args.items(multi=True)))
     return redirect(f"{url}?{query}" if query else url)
 
@@ -51,9 +53,7 @@ def _canonical(event, endpoint: str, code: str):
 def audience(code: str):
     """The audience page, on a phone."""
     event = find_event(code)
-    return _canonical(event, "pages.audience", code) or render_template(
-        "audience.html", event=event
-    )
+    return canonical(event, "pages.audience", code) or render_template("audience.html", event=event)
 
 
 @bp.get("/e/<code>/screen")
@@ -61,7 +61,7 @@ def screen(code: str):
     """The projector's page, with the join link and its QR code."""
     event = find_event(code)
     join_url = event_links(event.code)["audience"]
-    return _canonical(event, "pages.screen", code) or render_template(
+    return canonical(event, "pages.screen", code) or render_template(
         "screen.html",
         event=event,
         join_url=join_url,
@@ -76,7 +76,7 @@ def moderate(code: str):
     needs none: the socket is theirs through the login cookie)."""
     event = find_event(code)
     admin = current_admin()
-    return _canonical(event, "pages.moderate", code) or render_template(
+    return canonical(event, "pages.moderate", code) or render_template(
         "moderate.html", event=event, organiser=admin.name if admin is not None else None
     )
 

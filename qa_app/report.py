@@ -45,6 +45,7 @@ from .errors import DomainError
 from .extensions import csrf
 from .links import base_url
 from .models import Event
+from .pages import canonical
 
 bp = Blueprint("report", __name__)
 COOKIE = "qa_report"
@@ -106,15 +107,6 @@ def access(event: Event) -> str:
             return "moderator"
         raise Denied(403, "seat")
     raise Denied(401, "none")
-
-
-def _canonical(event: Event, endpoint: str, code: str):
-    """Redirect a lower-case code to the event's own (the cookie's path is case-sensitive)."""
-    if event.code == code:
-        return None
-    query = urlencode(list(request.args.items(multi=True)))
-    url = url_for(endpoint, code=event.code)
-    return redirect(f"{url}?{query}" if query else url)
 
 
 def _private(response: Response) -> Response:
@@ -261,7 +253,7 @@ def _links(event: Event, who: str) -> dict:
 def page(code: str):
     """The report, for people (and for print: A4)."""
     event = find_event(code)
-    moved = _canonical(event, "report.page", code)
+    moved = canonical(event, "report.page", code)
     if moved:
         return moved
     try:
@@ -294,7 +286,7 @@ def data(code: str, fmt: str):
         return _private(
             jsonify({"error": {"code": "not_found", "message": "Ask for .json or .csv."}})
         ), 404
-    moved = _canonical(event, "report.data", code)
+    moved = canonical(event, "report.data", code, fmt=fmt)
     if moved:
         return moved
     try:

@@ -499,4 +499,6 @@ def test_the_organisers_console_opens_the_report_without_a_token(app, seeded):
     assert app.test_client().post(f"/e/{code}/report/access").status_code == 401  # nobody
     moved = admin.get(f"/e/{code.lower()}/report?lang=ru")  # the code as typed
     assert moved.status_code == 302 and moved.headers["Location"] == f"/e/{code}/report?lang=ru"
+    data = admin.get(f"/e/{code.lower()}/report.json")  # the data's address too
+    assert data.status_code == 302 and data.headers["Location"] == f"/e/{code}/report.json"
     assert admin.get(f"/e/{code}/report.xml").status_code == 404
