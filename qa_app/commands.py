@@ -1,5 +1,6 @@
 """Click commands behind `qa-app`; every option has help. Starting the server and tuning the
-process for it are in qa_app/serving.py."""
+process for it are in qa_app/serving.py. Nothing here imports the app at module level: `serve`
+and `demo` patch the standard library for their async server first (qa_app/asyncmode.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import assets, create_app, server_lock, storage
+from . import asyncmode, create_app
 from .serving import DEFAULT_PHONES, base_url, check_port, phones_hint, serve_until_stopped
 
 
@@ -19,6 +20,8 @@ def _app(serving: bool = False):
     """The app, with its database migrated to the latest version (a server claims it first);
     a database that cannot be opened is named, with what to do, in place of a traceback."""
     from sqlalchemy.exc import DBAPIError
+
+    from . import assets, server_lock, storage
 
     try:
         app = create_app()
@@ -91,6 +94,7 @@ PHONES_OPTION = click.option(
 @PHONES_OPTION
 def serve(host: str, port: int, phones: int) -> None:
     """Run the real-time server (gevent unless QA_ASYNC_MODE says eventlet or threading)."""
+    asyncmode.patch()  # before the app is imported
     check_port(host, port)
     app = _app(serving=True)
     phones_hint(app, host, port)
@@ -112,6 +116,7 @@ def _print_event(code: str, key: str, urls: dict) -> None:
 @PHONES_OPTION
 def demo(host: str, port: int, phones: int) -> None:
     """Create the reference panel session (if absent), print its links, and serve."""
+    asyncmode.patch()  # before the app is imported
     from .demo import ensure_demo_event
     from .links import event_links
 

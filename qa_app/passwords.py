@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .cli import green_library
+from .asyncmode import green_library
 
 HASH_THREADS = 1  # hashes at once per process: a whole core, leaving the other(s) to the loop
 

@@ -29,7 +29,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade as alembic_upgrade
 from sqlalchemy import event, text
 
-from .cli import green_library
+from .asyncmode import green_library
 from .errors import Busy
 from .extensions import db, migrate
 

@@ -16,10 +16,8 @@ from tests.live import running_server
 ROOT = Path(__file__).resolve().parents[1]
 
 PROBE = """
-import sys
-sys.argv = ["qa-app", "serve"]
-from qa_app.cli import _patch_for_async_mode
-_patch_for_async_mode()
+from qa_app import asyncmode
+asyncmode.patch()  # what `qa-app serve` does first
 import psycopg.waiting
 print(psycopg.waiting.wait.__name__)
 """
@@ -40,6 +38,28 @@ def test_psycopg_waits_cooperatively_under_each_async_server(mode):
     assert done.returncode == 0, done.stderr
     # wait_c waits in C and would stop every other greenlet during each query
     assert done.stdout.strip() != "wait_c"
+
+
+COMMANDS_ALONE = """
+import sys
+import qa_app.cli, qa_app.commands
+early = sorted({"flask", "sqlalchemy", "ssl", "engineio", "socketio", "psycopg"} & set(sys.modules))
+print(",".join(early))
+"""
+
+
+def test_the_commands_import_nothing_the_async_server_must_patch_first():
+    """`qa-app serve` patches for gevent/eventlet as its first step: that only works while the
+    command line itself has imported none of the libraries that open sockets or take locks."""
+    done = subprocess.run(
+        [sys.executable, "-W", "error", "-c", COMMANDS_ALONE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"imported before the patch: {done.stdout.strip()}"
 
 
 @pytest.mark.live
