@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from flask import Flask, current_app
-from sqlalchemy import text
+from sqlalchemy import Row, text
 
 from .. import storage
 from ..errors import Conflict, NotFound
@@ -82,12 +82,30 @@ def change(event_id: int, archived_ok: bool = False) -> Iterator[Change]:
     """Serialise writers on the event row, yield the Change, commit, then tell the listeners
     (an archived event is refused unless archived_ok)."""
     with storage.writing():  # commits, or rolls back on any exception
-        locked = db.session.execute(LOCK, {"event_id": event_id}).one_or_none()
-        if locked is None:
-            raise NotFound("This event does not exist.", details={"what": "event"})
-        if locked.archived_at is not None and not archived_ok:
-            raise archived()
-        current = Change(event_id=event_id, version=locked.version)
+        current, _ = lock(event_id, archived_ok=archived_ok)
         yield current
+    publish(current)
+
+
+def lock(
+    event_id: int, statement=LOCK, params: dict | None = None, archived_ok: bool = False
+) -> tuple[Change, Row]:
+    """Inside storage.writing(): take the event row's lock, held until the transaction ends,
+    and the event's next version. statement is LOCK or one like it returning more of the same
+    row (votes.VOTE_LOCK); its row is returned with the Change.
+
+    Everything a transaction does after this waits for, and keeps waiting, every other writer
+    of the event (on PostgreSQL, across processes): what only reads, and refusals that need no
+    lock, go before it (as a vote's checks do)."""
+    locked = db.session.execute(statement, {"event_id": event_id} | (params or {})).one_or_none()
+    if locked is None:
+        raise NotFound("This event does not exist.", details={"what": "event"})
+    if locked.archived_at is not None and not archived_ok:
+        raise archived()
+    return Change(event_id=event_id, version=locked.version), locked
+
+
+def publish(current: Change) -> None:
+    """Tell the listeners of a committed change (after storage.writing() has committed it)."""
     for listener in current_app.extensions.get(LISTENERS, ()):
         listener(current)

@@ -11,22 +11,30 @@ from dataclasses import dataclass
 
 from sqlalchemy import DateTime, bindparam, text
 
+from .. import storage
 from ..auth import BANNED_MESSAGE, Actor, require_participant
 from ..errors import Banned, Closed, Conflict, NotFound
 from ..extensions import db
 from ..models import utcnow
 from ..schemas import VoteIn
-from . import ratelimit
-from .core import change
+from . import core, ratelimit
 
 CAN_VOTE = text(
-    "SELECT events.voting_open, participants.banned FROM events"
+    "SELECT events.voting_open, events.archived_at, participants.banned FROM events"
     " JOIN participants ON participants.event_id = events.id"
     " WHERE events.id = :event_id AND participants.id = :participant_id"
 )
 QUESTION = text(
-    "SELECT status, participant_id, vote_count, rev FROM questions"
-    " WHERE id = :question_id AND event_id = :event_id"
+    "SELECT status, participant_id, vote_count, rev,"
+    " EXISTS (SELECT 1 FROM votes WHERE votes.participant_id = :participant_id"
+    " AND votes.question_id = :question_id) AS voted"
+    " FROM questions WHERE id = :question_id AND event_id = :event_id"
+)
+# core.LOCK, re-reading what the checks read before it of the same row, which another writer
+# (a moderator closing the voting) may have changed since.
+VOTE_LOCK = text(
+    "UPDATE events SET version = version + 1 WHERE id = :event_id"
+    " RETURNING version, archived_at, voting_open"
 )
 ADD = text(
     "INSERT INTO votes (participant_id, question_id, created_at)"
@@ -37,9 +45,15 @@ REMOVE = text(
     "DELETE FROM votes WHERE participant_id = :participant_id AND question_id = :question_id"
     " RETURNING question_id"
 )
+# Only while the question is public and its voter not banned: a moderator may have changed
+# either since the checks. A statement run after the lock sees what was committed before it
+# (the lock's own subqueries would not, on PostgreSQL: they read as of before its wait).
 RECOUNT = text(
     "UPDATE questions SET vote_count = vote_count + :step, rev = :rev"
-    " WHERE id = :question_id RETURNING vote_count, rev"
+    " WHERE id = :question_id AND status IN ('live', 'answered')"
+    " AND NOT EXISTS (SELECT 1 FROM participants"
+    " WHERE participants.id = :participant_id AND participants.banned)"
+    " RETURNING vote_count, rev"
 )
 PUBLIC = ("live", "answered")
 
@@ -77,27 +91,53 @@ def vote(actor: Actor, data: VoteIn) -> VoteResult:
 
 
 def _vote(actor: Actor, data: VoteIn, key: dict, in_event: dict) -> VoteResult:
-    """The vote's transaction (Repeated when it would change nothing)."""
+    """The vote's transaction (Repeated when it would change nothing).
+
+    The checks read before the event's lock (core.lock), so that other writers of the event
+    wait only for the two writes and the commit; the lock's statement and the recount check
+    again what a writer could have changed in between. A repeated vote is answered from the
+    reads alone, without the lock."""
     participant_id = key["participant_id"]
-    with change(actor.event_id) as current:
+    with storage.writing():  # commits, or rolls back on any exception
         run = db.session.execute
-        voting_open, banned = run(CAN_VOTE, in_event).one()
-        if not voting_open:
-            raise Closed("Voting is closed for this event.", details={"what": "voting"})
-        if banned:
-            raise Banned(BANNED_MESSAGE)
+        _check_voter(*run(CAN_VOTE, in_event).one())
         question = run(QUESTION, in_event).one_or_none()
-        public = question is not None and question.status in PUBLIC
-        if question is None or (not public and question.participant_id != participant_id):
-            raise NotFound("This event has no such question.", details={"what": "question"})
-        if not public:
-            raise Conflict("Only a live question can be voted for.", details={"reason": "not_live"})
+        _check_question(question, participant_id)
         ratelimit.hit("vote", participant_id)  # a refused vote does not count; a repeated one does
+        if question.voted == data.up:  # a repeated vote: the count stands, the version too
+            raise Repeated(VoteResult(data.question_id, question.vote_count, data.up, question.rev))
+        current, locked = core.lock(actor.event_id, VOTE_LOCK, key)
+        _check_voter(locked.voting_open, locked.archived_at, banned=False)
         changed = run(ADD, key | {"now": utcnow()}) if data.up else run(REMOVE, key)
-        if changed.first() is None:  # a repeated vote: the count stands, the version too
-            standing = VoteResult(data.question_id, question.vote_count, data.up, question.rev)
-            raise Repeated(standing)
+        if changed.first() is None:  # voted the same way meanwhile, on another device or tab
+            raise Repeated(VoteResult(data.question_id, question.vote_count, data.up, question.rev))
         step = 1 if data.up else -1
-        votes, rev = run(RECOUNT, key | {"step": step, "rev": current.version}).one()
+        counted = run(RECOUNT, key | {"step": step, "rev": current.version}).one_or_none()
+        if counted is None:  # moderated meanwhile: refused as it would be now
+            _check_voter(*run(CAN_VOTE, in_event).one())
+            _check_question(run(QUESTION, in_event).one_or_none(), participant_id)
+            raise RuntimeError(f"question {data.question_id} was not counted, for no reason")
+        votes, rev = counted
         current.question_ids.add(data.question_id)
+    core.publish(current)
     return VoteResult(data.question_id, votes, data.up, rev)
+
+
+def _check_voter(voting_open: bool, archived_at, banned: bool) -> None:
+    """Refuse a vote in an event that takes none now, or by a banned participant."""
+    if archived_at is not None:
+        raise core.archived()
+    if not voting_open:
+        raise Closed("Voting is closed for this event.", details={"what": "voting"})
+    if banned:
+        raise Banned(BANNED_MESSAGE)
+
+
+def _check_question(question, participant_id: int) -> None:
+    """Refuse a vote for a question that is not public (the asker is told why; others are told
+    there is no such question, as they cannot see it)."""
+    public = question is not None and question.status in PUBLIC
+    if question is None or (not public and question.participant_id != participant_id):
+        raise NotFound("This event has no such question.", details={"what": "question"})
+    if not public:
+        raise Conflict("Only a live question can be voted for.", details={"reason": "not_live"})
