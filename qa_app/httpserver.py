@@ -30,7 +30,7 @@ import socket
 from contextlib import suppress
 from dataclasses import dataclass
 
-from . import sendlimit, websocket
+from . import pinger, sendlimit, websocket
 
 IO_TIMEOUT = 30.0  # seconds for any one read or write of a request's body or its response
 # gevent's read buffer of a connection (8 KB by default, kept as long as the connection): a
@@ -87,6 +87,7 @@ def serve(app, host: str, port: int) -> None:
         served = websocket.without_compression(app)
     websocket.install(socketio.server, framed=not compressed)  # frames would differ compressed
     sendlimit.install(socketio.server, config["QA_SEND_BUFFER"])
+    pinger.install(socketio.server)  # one task pings every phone, not a greenlet each
     limits = Limits.of(config)
     mode = config["QA_ASYNC_MODE"]
     if mode == "gevent":

@@ -137,6 +137,31 @@ def _socket_attributes():
 
 @hook(
     "python-engineio",
+    "engineio.socket.Socket.schedule_ping(), called after the connect handler and on each pong; "
+    ".last_ping set at start and when a ping is sent; .closing; engine.io's 'connect' handler "
+    "runs before the first schedule_ping",
+    "qa_app/pinger.py (PingedSocket, install)",
+)
+def _ping_schedule():
+    import engineio
+    import engineio.server
+    import engineio.socket
+
+    assert parameters(engineio.socket.Socket.schedule_ping) == ["self"]
+    assert "self.schedule_ping()" in source(engineio.socket.Socket.receive)
+    assert "self.last_ping = time.time()" in source(engineio.socket.Socket._send_ping)
+    connect = source(engineio.server.Server._handle_connect)
+    assert "socket.Socket(self, sid)" in connect and "self.sockets[sid] = s" in connect
+    trigger, schedule = connect.find("_trigger_event('connect'"), connect.find("s.schedule_ping()")
+    assert 0 < trigger < schedule, "the first ping is no longer scheduled after the connect handler"
+    eio = engineio.Server(async_mode="gevent")
+    sock = engineio.socket.Socket(eio, "sid")
+    assert sock.last_ping and sock.closing is False
+    assert isinstance(eio.handlers, dict)
+
+
+@hook(
+    "python-engineio",
     "engineio.Server .sockets .ping_interval .ping_timeout .max_http_buffer_size "
     ".reason.TRANSPORT_ERROR, send_packet(sid, pkt)",
     "qa_app/websocket.py, qa_app/sendlimit.py (send_packet is wrapped)",
