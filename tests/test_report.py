@@ -30,11 +30,13 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import event as sql_event
 from sqlalchemy import update
 
 from qa_app import domain, storage
 from qa_app.admin import set_admin_password
 from qa_app.auth import Actor
+from qa_app.domain import programme
 from qa_app.domain.report import report
 from qa_app.domain.seats import active_seats
 from qa_app.extensions import db
@@ -278,6 +280,49 @@ def test_what_the_panel_still_owes(app, seeded):
     owed = built(app, seeded)["owed"]
     assert [(o["id"], o["votes"]) for o in owed] == [(seeded["q"][1], 4), (seeded["q"][6], 0)]
     assert owed[1]["author_name"] is None and owed[1]["issue_position"] == 2
+
+
+# -- the /admin list counts as the report does ----------------------------------------------------
+
+
+def shown_numbers(html: str, marker: str) -> dict[str, int]:
+    """The numbers an /admin page shows in the card marked so: {participants, questions, votes}."""
+    start = html.index(marker)
+    card = html[start : html.index("</dl>", start)]
+    return {name: int(n) for name, n in re.findall(r'data-n="(\w+)">(\d+)<', card)}
+
+
+@BOTH
+def test_the_admin_list_counts_as_the_report_does(app, seeded):
+    """The list's (and the event page's) numbers are the headline's: the merged and the pending
+    question count, the dismissed and the withdrawn one do not, nor the dismissed one's vote."""
+    headline = built(app, seeded)["headline"]
+    wanted = {key: headline[key] for key in ("participants", "questions", "votes")}
+    assert wanted == {"participants": 7, "questions": 7, "votes": 8}
+    admin, _ = organiser(app)
+    code = seeded["code"]
+    listed = admin.get("/admin/?status=all").text
+    assert shown_numbers(listed, f'data-event="{code}"') == wanted
+    assert shown_numbers(admin.get(f"/admin/events/{code}").text, f'data-code="{code}"') == wanted
+    # still grouped for the whole list: as many queries for five events as for one
+    with app.app_context():
+        others = [make_event(title=f"Panel {n}")[0].id for n in range(4)]
+        statements: list[str] = []
+
+        def note(_conn, _cursor, statement, *_rest):
+            statements.append(statement)
+
+        sql_event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            one = programme.numbers([seeded["event_id"]])
+            counted_one, statements[:] = len(statements), []
+            five = programme.numbers([seeded["event_id"], *others])
+            counted_five = len(statements)
+        finally:
+            sql_event.remove(db.engine, "before_cursor_execute", note)
+    assert counted_one == counted_five <= 2
+    assert one[seeded["event_id"]] == five[seeded["event_id"]]
+    assert all(five[other] == type(five[other])(0, 0, 0) for other in others)
 
 
 def test_a_session_without_anything_has_an_empty_report(app):
