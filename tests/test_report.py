@@ -28,6 +28,7 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import event as sql_event
@@ -398,6 +399,50 @@ def test_the_organiser_reads_it_in_english_and_russian(app, seeded):
     ru = re.sub(r"\s+", " ", browser.get(f"/e/{seeded['code']}/report?lang=ru").text)
     assert "Отчёт" in ru and 'class="n">7</span> <span class="what">участников' in ru
     assert "8 голосов" in ru or 'class="n">8</span> <span class="what">голосов' in ru
+
+
+class Scripts(HTMLParser):
+    """Whatever in a page would run or fetch a script: <script> elements (of any type), links to
+    a .js/.mjs file (src, href, preloads), inline event handlers, javascript: addresses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "script":
+            self.found.append(f"<script {attrs}>")
+        for name, value in attrs:
+            value = (value or "").strip().lower()
+            address = value.split("?", 1)[0].split("#", 1)[0]
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}=...>")
+            if address.endswith((".js", ".mjs")) or value.startswith("javascript:"):
+                self.found.append(f"<{tag} {name}={value}>")
+            if name == "rel" and value in ("modulepreload", "serviceworker"):
+                self.found.append(f"<{tag} rel={value}>")
+
+
+def scripts_in(html: str) -> list[str]:
+    parser = Scripts()
+    parser.feed(html)
+    return parser.found
+
+
+def test_the_report_ships_no_script(app, seeded, client):
+    """The issue: charts drawn on the server, "no chart framework shipped to the browser". The
+    page, in both languages, for the organiser and through the share link, holds no <script>
+    element (not even the JSON strings block the other pages carry) and loads no JS file."""
+    assert scripts_in('<script type="application/json"></script><a href="/x.js?v=1">') != []
+    admin, headers = organiser(app)
+    code = seeded["code"]
+    link = admin.put(f"/api/v1/events/{code}/report-share", headers=headers).json["url"]
+    pages = [admin.get(f"/e/{code}/report?lang={lang}") for lang in ("en", "ru")]
+    pages.append(client.get(link.removeprefix("http://localhost")))
+    for page in pages:
+        assert page.status_code == 200 and "<svg" in page.text
+        assert scripts_in(page.text) == [], page.request.url
+        assert not re.search(r"\.m?js\b", page.text)  # no script's address anywhere in it
 
 
 def test_a_moderator_gets_the_cookie_from_the_console_and_loses_it_with_the_seat(app, seeded):
