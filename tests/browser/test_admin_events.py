@@ -13,7 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from .conftest import LAPTOP, PHONE, Api
+from .conftest import EVENT, LAPTOP, PHONE, Api
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -177,3 +177,41 @@ def test_the_preview_reads_dates_is_corrected_and_warns_of_the_same_programme(
     expect(page.locator("#created")).to_contain_text("day two")  # nothing new yet
     page.locator("#create-text").click()
     expect(page.locator("#created")).to_contain_text("Best Innovation Cluster Management Practices")
+
+
+def test_an_uploaded_file_warns_of_the_same_programme_before_creating(
+    organiser, events, server, new_context, tmp_path
+):
+    """Upload JSON warns as the pasted programme does: an event file with the title (in another
+    case and spacing) and start of an existing event creates nothing on the first click; the
+    second creates it; the same file once more warns again."""
+    existing = events.create(title="Cluster evening")
+    upload = tmp_path / "again.json"
+    upload.write_text(json.dumps(EVENT | {"title": "  cluster   EVENING "}), encoding="utf-8")
+
+    def twins() -> list[str]:
+        """The codes of the events with the reference panel's title and start."""
+        query = {"title": "Cluster evening", "starts_at": EVENT["starts_at"]}
+        answer = page.request.get(f"{server.url}/api/v1/events/duplicates", params=query)
+        return [found["code"] for found in answer.json()["duplicates"]]
+
+    page = new_context(**LAPTOP).new_page()
+    log_in(page, server)
+    page.locator("#tab-json").click()
+    page.locator("#json-file").set_input_files(str(upload))
+    page.locator("#create-json").click()
+    expect(page.locator("#create-error")).to_contain_text("already exists")
+    expect(page.locator("#create-error")).to_contain_text(existing["code"])
+    expect(page.locator("#create-error")).to_contain_text("create another anyway?")
+    expect(page.locator("#created")).to_be_hidden()
+    assert twins() == [existing["code"]]  # nothing created yet
+
+    page.locator("#create-json").click()  # the organiser means it
+    expect(page.locator("#created")).to_contain_text("cluster EVENING")
+    expect(page.locator("#create-error")).to_be_empty()
+    made = page.locator("#created input").first.input_value().rsplit("/", 1)[-1]
+    assert twins() == [existing["code"], made]
+
+    page.locator("#create-json").click()  # the same file once more: warned again
+    expect(page.locator("#create-error")).to_contain_text(made)
+    assert len(twins()) == 2
