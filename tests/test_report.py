@@ -28,13 +28,16 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta
+from html.parser import HTMLParser
 
 import pytest
+from sqlalchemy import event as sql_event
 from sqlalchemy import update
 
 from qa_app import domain, storage
 from qa_app.admin import set_admin_password
 from qa_app.auth import Actor
+from qa_app.domain import programme
 from qa_app.domain.report import report
 from qa_app.domain.seats import active_seats
 from qa_app.extensions import db
@@ -280,6 +283,49 @@ def test_what_the_panel_still_owes(app, seeded):
     assert owed[1]["author_name"] is None and owed[1]["issue_position"] == 2
 
 
+# -- the /admin list counts as the report does ----------------------------------------------------
+
+
+def shown_numbers(html: str, marker: str) -> dict[str, int]:
+    """The numbers an /admin page shows in the card marked so: {participants, questions, votes}."""
+    start = html.index(marker)
+    card = html[start : html.index("</dl>", start)]
+    return {name: int(n) for name, n in re.findall(r'data-n="(\w+)">(\d+)<', card)}
+
+
+@BOTH
+def test_the_admin_list_counts_as_the_report_does(app, seeded):
+    """The list's (and the event page's) numbers are the headline's: the merged and the pending
+    question count, the dismissed and the withdrawn one do not, nor the dismissed one's vote."""
+    headline = built(app, seeded)["headline"]
+    wanted = {key: headline[key] for key in ("participants", "questions", "votes")}
+    assert wanted == {"participants": 7, "questions": 7, "votes": 8}
+    admin, _ = organiser(app)
+    code = seeded["code"]
+    listed = admin.get("/admin/?status=all").text
+    assert shown_numbers(listed, f'data-event="{code}"') == wanted
+    assert shown_numbers(admin.get(f"/admin/events/{code}").text, f'data-code="{code}"') == wanted
+    # still grouped for the whole list: as many queries for five events as for one
+    with app.app_context():
+        others = [make_event(title=f"Panel {n}")[0].id for n in range(4)]
+        statements: list[str] = []
+
+        def note(_conn, _cursor, statement, *_rest):
+            statements.append(statement)
+
+        sql_event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            one = programme.numbers([seeded["event_id"]])
+            counted_one, statements[:] = len(statements), []
+            five = programme.numbers([seeded["event_id"], *others])
+            counted_five = len(statements)
+        finally:
+            sql_event.remove(db.engine, "before_cursor_execute", note)
+    assert counted_one == counted_five <= 2
+    assert one[seeded["event_id"]] == five[seeded["event_id"]]
+    assert all(five[other] == type(five[other])(0, 0, 0) for other in others)
+
+
 def test_a_session_without_anything_has_an_empty_report(app):
     with app.app_context():
         event, _ = make_event(starts_at=None, ends_at=None)
@@ -353,6 +399,50 @@ def test_the_organiser_reads_it_in_english_and_russian(app, seeded):
     ru = re.sub(r"\s+", " ", browser.get(f"/e/{seeded['code']}/report?lang=ru").text)
     assert "Отчёт" in ru and 'class="n">7</span> <span class="what">участников' in ru
     assert "8 голосов" in ru or 'class="n">8</span> <span class="what">голосов' in ru
+
+
+class Scripts(HTMLParser):
+    """Whatever in a page would run or fetch a script: <script> elements (of any type), links to
+    a .js/.mjs file (src, href, preloads), inline event handlers, javascript: addresses."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "script":
+            self.found.append(f"<script {attrs}>")
+        for name, value in attrs:
+            value = (value or "").strip().lower()
+            address = value.split("?", 1)[0].split("#", 1)[0]
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}=...>")
+            if address.endswith((".js", ".mjs")) or value.startswith("javascript:"):
+                self.found.append(f"<{tag} {name}={value}>")
+            if name == "rel" and value in ("modulepreload", "serviceworker"):
+                self.found.append(f"<{tag} rel={value}>")
+
+
+def scripts_in(html: str) -> list[str]:
+    parser = Scripts()
+    parser.feed(html)
+    return parser.found
+
+
+def test_the_report_ships_no_script(app, seeded, client):
+    """The issue: charts drawn on the server, "no chart framework shipped to the browser". The
+    page, in both languages, for the organiser and through the share link, holds no <script>
+    element (not even the JSON strings block the other pages carry) and loads no JS file."""
+    assert scripts_in('<script type="application/json"></script><a href="/x.js?v=1">') != []
+    admin, headers = organiser(app)
+    code = seeded["code"]
+    link = admin.put(f"/api/v1/events/{code}/report-share", headers=headers).json["url"]
+    pages = [admin.get(f"/e/{code}/report?lang={lang}") for lang in ("en", "ru")]
+    pages.append(client.get(link.removeprefix("http://localhost")))
+    for page in pages:
+        assert page.status_code == 200 and "<svg" in page.text
+        assert scripts_in(page.text) == [], page.request.url
+        assert not re.search(r"\.m?js\b", page.text)  # no script's address anywhere in it
 
 
 def test_a_moderator_gets_the_cookie_from_the_console_and_loses_it_with_the_seat(app, seeded):

@@ -2,8 +2,9 @@
 
 A programme edit goes through core.change like every other change, and marks the programme as
 changed: the `update` that follows carries the full lists of issues and speakers, so every phone,
-console and screen shows the new titles at once. The numbers of the admin list are a few grouped
-COUNTs for all the listed events at once, never one query per event.
+console and screen shows the new titles at once. The numbers of the admin list are the report's
+headline (domain/report.py, docs/report.md), from two grouped queries for all the listed events
+at once, never one query per event.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ..models import (
 )
 from ..schemas import ArchiveIn, DeleteEventIn, ProgrammeIn, ProgrammeIssueIn, ProgrammeSpeakerIn
 from ..timezones import to_venue, venue_now
-from . import audit
+from . import audit, report
 from .core import change
 from .views import iso
 
@@ -65,32 +66,19 @@ def status(event: Event, now: datetime | None = None) -> str:
 
 @dataclass(frozen=True)
 class Numbers:
-    """An event's numbers in the admin list."""
+    """An event's numbers in the admin list: the report's headline numbers (docs/report.md)."""
 
-    participants: int = 0
-    questions: int = 0  # asked, withdrawn ones not counted
-    votes: int = 0  # on the questions standing (a merged question's votes count on its target)
+    participants: int = 0  # devices that joined
+    questions: int = 0  # asked: live, answered, merged, pending (not dismissed nor withdrawn)
+    votes: int = 0  # standing on published questions (a merged question's moved to its target)
 
 
 def numbers(event_ids: list[int]) -> dict[int, Numbers]:
-    """The numbers of each event, in three grouped COUNTs for all of them."""
-    if not event_ids:
-        return {}
-    people = select(Participant.event_id, func.count()).where(Participant.event_id.in_(event_ids))
-    asked = select(Question.event_id, func.count()).where(
-        Question.event_id.in_(event_ids), Question.status != "withdrawn"
-    )
-    votes = (
-        select(Question.event_id, func.count())
-        .join(Vote, Vote.question_id == Question.id)
-        .where(Question.event_id.in_(event_ids), Question.status != "merged")
-    )
-    counts = [
-        dict(db.session.execute(query.group_by(query.selected_columns[0])).all())
-        for query in (people, asked, votes)
-    ]
+    """The numbers of each event, counted by the report's own function (report.headlines), in
+    grouped queries for all of them."""
     return {
-        event_id: Numbers(*(count.get(event_id, 0) for count in counts)) for event_id in event_ids
+        event_id: Numbers(headline["participants"], headline["questions"], headline["votes"])
+        for event_id, headline in report.headlines(event_ids).items()
     }
 
 

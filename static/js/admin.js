@@ -1,5 +1,6 @@
 // The organiser's pages: the list creates events (programme text with a preview to correct,
-// form, JSON; creating the same programme twice warns first); an event's page copies links,
+// form, JSON file; creating the same programme twice warns first, whichever way); an event's
+// page copies links,
 // adds, rotates and revokes moderator seats, changes settings and the blocklist, edits the
 // programme, archives and deletes.
 import { $, errorMessage, fill, h, REFUSALS, refusalKey, t } from "./live.js";
@@ -45,8 +46,10 @@ function linkRows(code, urls) {
 }
 
 async function create(ok, data) {
-  if (ok) showCreated(data);
-  else $("#create-error").textContent = problem(data);
+  if (ok) {
+    warned = "";  // created: the same programme once more warns again
+    showCreated(data);
+  } else $("#create-error").textContent = problem(data);
 }
 
 /** A stored wall-clock time ("2017-01-12T15:30:00") as a person reads it, in the page's
@@ -109,6 +112,15 @@ const linesOf = (form, name) => String(form.get(name) || "").split("\n").map((s)
 let understood = null;  // the dry run's event, corrected by the form before Create
 let warned = "";  // the title and start the organiser was warned about: a second click creates
 
+/** Warn of the existing events like this one, once per key: true when Create should wait (the
+ * organiser's next click on Create creates). */
+function warnOnce(key, duplicates) {
+  if (warned === key || !duplicates?.length) return false;
+  warned = key;
+  $("#create-error").textContent = t("duplicate", { code: duplicates.map((d) => d.code).join(", ") });
+  return true;
+}
+
 /** Existing events with this title and start; warn once: true when Create should wait. */
 async function warnsOfDuplicate(body) {
   const key = JSON.stringify([body.title.trim().toLowerCase(), body.starts_at]);
@@ -116,10 +128,7 @@ async function warnsOfDuplicate(body) {
   const query = new URLSearchParams({ title: body.title, ...(body.starts_at ? { starts_at: body.starts_at } : {}),
     ...(body.time_zone ? { time_zone: body.time_zone } : {}) });
   const [ok, data] = await api("GET", `/api/v1/events/duplicates?${query}`);
-  if (!ok || !data.duplicates.length) return false;
-  warned = key;
-  $("#create-error").textContent = t("duplicate", { code: data.duplicates.map((d) => d.code).join(", ") });
-  return true;
+  return ok && warnOnce(key, data.duplicates);
 }
 
 function correctedEvent() {
@@ -175,7 +184,13 @@ if ($("#new")) {
     if (!file) return;
     const text = await file.text();
     try { JSON.parse(text); } catch { $("#create-error").textContent = t("bad_json"); return; }
-    // the server reads the file as `qa-app create-event` does (docs/event-format.md)
+    // the server reads the file as `qa-app create-event` does (docs/event-format.md): a dry run
+    // first names a fault, and warns of an event with the same title and start, as a pasted
+    // programme's preview does
+    const [checked, dry] = await api("POST", "/api/v1/events/import?dry_run=1", text, "text/plain");
+    if (!checked) { $("#create-error").textContent = problem(dry); return; }
+    const key = JSON.stringify(["file", dry.event.title.trim().toLowerCase(), dry.event.starts_at]);
+    if (warnOnce(key, dry.duplicates)) return;
     create(...await api("POST", "/api/v1/events/import", text, "text/plain"));
   });
 }

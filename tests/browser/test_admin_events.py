@@ -1,17 +1,19 @@
 """The organiser's events in real browsers: the /admin list (date, status, numbers, search,
 filter), an issue renamed while a phone is open (the phone shows it at once), archive (the phone
-says it is read-only), delete with the code typed as confirmation, and the pasted programme's
-preview: readable dates, corrected before Create, a warning before creating it twice."""
+says it is read-only), delete with the code typed as confirmation, the event page's download of
+the event file that `qa-app create-event` imports, and the pasted programme's preview: readable
+dates, corrected before Create, a warning before creating it twice (and an uploaded file's)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import requests
 from playwright.sync_api import expect
 
-from .conftest import LAPTOP, PHONE, Api
+from .conftest import EVENT, LAPTOP, PHONE, Api
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -110,6 +112,42 @@ def test_delete_needs_the_code_typed(organiser, events, server, new_context):
     assert gone.status_code == 404
 
 
+def test_the_event_page_downloads_the_event_file_for_another_server(
+    organiser, events, server, new_context, tmp_path
+):
+    """Its link, labelled apart from the questions' export, downloads the full event file, and
+    `qa-app create-event` makes a new event of it, with its question and vote."""
+    event = events.create(title="A panel to move")
+    code, api = event["code"], Api(server, event)
+    token = api.participant()
+    question = api.ask(token, api.state()["issues"][0]["id"], "Will the questions move too?")
+    api.call("PUT", f"/questions/{question['id']}/vote", token)
+
+    page = new_context(**LAPTOP).new_page()
+    log_in(page, server, code)
+    link = page.get_by_role("link", name="Download event file (for another server)")
+    expect(link).to_have_attribute("href", f"/api/v1/events/{code}/export/event.json")
+    questions_only = page.get_by_role("link", name="Export questions and log (JSON)")
+    expect(questions_only).to_have_attribute("href", f"/api/v1/events/{code}/export.json")
+    with page.expect_download() as downloading:
+        link.click()
+    download = downloading.value
+    assert download.suggested_filename == f"qa-{code}-event.json"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    made = json.loads(server.cli("create-event", str(path), "--json"))
+    assert made["code"] != code
+    assert (made["imported"]["questions"], made["imported"]["votes"]) == (1, 1)
+    copy = requests.get(f"{server.url}/api/v1/events/{made['code']}", timeout=10).json()
+    assert copy["event"]["title"] == "A panel to move"
+    assert [q["text"] for q in copy["questions"]] == ["Will the questions move too?"]
+
+    page.goto(f"{server.url}/admin/events/{code}?lang=ru")  # and in Russian
+    expect(
+        page.get_by_role("link", name="Скачать файл мероприятия (для другого сервера)")
+    ).to_have_attribute("href", f"/api/v1/events/{code}/export/event.json")
+
+
 def test_the_preview_reads_dates_is_corrected_and_warns_of_the_same_programme(
     organiser, events, server, new_context
 ):
@@ -139,3 +177,41 @@ def test_the_preview_reads_dates_is_corrected_and_warns_of_the_same_programme(
     expect(page.locator("#created")).to_contain_text("day two")  # nothing new yet
     page.locator("#create-text").click()
     expect(page.locator("#created")).to_contain_text("Best Innovation Cluster Management Practices")
+
+
+def test_an_uploaded_file_warns_of_the_same_programme_before_creating(
+    organiser, events, server, new_context, tmp_path
+):
+    """Upload JSON warns as the pasted programme does: an event file with the title (in another
+    case and spacing) and start of an existing event creates nothing on the first click; the
+    second creates it; the same file once more warns again."""
+    existing = events.create(title="Cluster evening")
+    upload = tmp_path / "again.json"
+    upload.write_text(json.dumps(EVENT | {"title": "  cluster   EVENING "}), encoding="utf-8")
+
+    def twins() -> list[str]:
+        """The codes of the events with the reference panel's title and start."""
+        query = {"title": "Cluster evening", "starts_at": EVENT["starts_at"]}
+        answer = page.request.get(f"{server.url}/api/v1/events/duplicates", params=query)
+        return [found["code"] for found in answer.json()["duplicates"]]
+
+    page = new_context(**LAPTOP).new_page()
+    log_in(page, server)
+    page.locator("#tab-json").click()
+    page.locator("#json-file").set_input_files(str(upload))
+    page.locator("#create-json").click()
+    expect(page.locator("#create-error")).to_contain_text("already exists")
+    expect(page.locator("#create-error")).to_contain_text(existing["code"])
+    expect(page.locator("#create-error")).to_contain_text("create another anyway?")
+    expect(page.locator("#created")).to_be_hidden()
+    assert twins() == [existing["code"]]  # nothing created yet
+
+    page.locator("#create-json").click()  # the organiser means it
+    expect(page.locator("#created")).to_contain_text("cluster EVENING")
+    expect(page.locator("#create-error")).to_be_empty()
+    made = page.locator("#created input").first.input_value().rsplit("/", 1)[-1]
+    assert twins() == [existing["code"], made]
+
+    page.locator("#create-json").click()  # the same file once more: warned again
+    expect(page.locator("#create-error")).to_contain_text(made)
+    assert len(twins()) == 2

@@ -1,8 +1,8 @@
 """The report in a real browser: a moderator opens it from the console, a panelist reads it
 with the share link on a phone (360×740) in English and in Russian (the counts in the language's
-plural forms), and it prints to an A4 PDF with Chromium. Screenshots and the PDF go to
-test-artifacts/screenshots/ (report-en-phone.png, report-ru-phone.png, report-en-print.png,
-report-ru-print.png, report-en.pdf, report-ru.pdf)."""
+plural forms; no script loaded), and it prints to an A4 PDF with Chromium. Screenshots and the
+PDF go to test-artifacts/screenshots/ (report-en-phone.png, report-ru-phone.png,
+report-en-print.png, report-ru-print.png, report-en.pdf, report-ru.pdf)."""
 
 from __future__ import annotations
 
@@ -178,9 +178,15 @@ HEADINGS = {
 def test_a_panelist_reads_it_on_a_phone(session, new_context, lang):
     page = new_context(**PHONE).new_page()
     errors = watch(page)
+    fetched = []
+    page.on("request", lambda request: fetched.append(request))
     page.goto(f"{session['share']}&lang={lang}")
     head = session["numbers"]["headline"]
     expect(page.locator("main h2")).to_have_text(HEADINGS[lang] + [re.compile(".")])
+    page.wait_for_load_state("networkidle")
+    # no chart framework, no script at all: the charts are SVG drawn on the server
+    assert [r.url for r in fetched if r.resource_type == "script"] == []
+    assert page.locator("script").count() == 0
     cards = page.locator(".numbers .number")
     for index, (n, words) in enumerate(
         [
