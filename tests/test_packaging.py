@@ -147,6 +147,24 @@ def test_wheel_contains_everything_the_server_needs(wheel):
     assert f"Socket.IO v{pinned}".encode() in client[:200]
 
 
+def carries_the_license(metadata: str, license_text: str) -> None:
+    """The MIT license as pyproject.toml declares it: its expression in the metadata, and the
+    LICENSE file itself, with the project's copyright line."""
+    assert "License-Expression: MIT" in metadata.splitlines(), metadata[:500]
+    assert "License-File: LICENSE" in metadata.splitlines(), metadata[:500]
+    assert license_text.startswith("MIT License"), license_text[:100]
+    assert "Copyright (c) 2026 qa_app contributors" in license_text
+    assert 'THE SOFTWARE IS PROVIDED "AS IS"' in license_text
+
+
+def test_the_wheel_carries_the_license(wheel):
+    archive = zipfile.ZipFile(wheel)
+    info = next(n.split("/")[0] for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+    carries_the_license(
+        archive.read(f"{info}/METADATA").decode(), archive.read(f"{info}/licenses/LICENSE").decode()
+    )
+
+
 def page_assets(base: str, page: str) -> set[str]:
     """Every /static/ URL a page references, with the ES modules its scripts import."""
     html = requests.get(base + page, headers=PLAIN, timeout=10)
@@ -241,6 +259,7 @@ def test_an_sdist_carries_the_client_and_builds_a_wheel_without_node(clone, tmp_
         archive.extractall(tmp_path / "unpacked", **safe)
     source = next((tmp_path / "unpacked").iterdir())
     assert (source / VENDOR).is_file() and not (source / "node_modules").exists()
+    carries_the_license((source / "PKG-INFO").read_text(), (source / "LICENSE").read_text())
     done = pip_wheel(source, tmp_path / "wheel", path=without_npm(tmp_path))
     assert done.returncode == 0, done.stderr
     wheel = next((tmp_path / "wheel").glob("qa_app-*.whl"))
