@@ -7,6 +7,7 @@ Runs the installed `qa-app` entry point as a subprocess, as an organiser does.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import signal
 import socket
@@ -84,6 +85,39 @@ def test_a_cp1251_programme_is_read_and_its_encoding_named(tmp_path):
     assert "cp1251" in done.stderr and "not UTF-8" in done.stderr
     assert ALEMBIC_INFO not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+# A short programme as typed on a Unix machine in koi8-r (ASCII dashes, no guillemets): read
+# as charset-normalizer likes best it would be half-width katakana (shift_jis)
+KOI8_PROGRAMME = """Лучшие практики управления инновационными кластерами
+
+12 января 2017 г., 15:30 - 17:30
+
+Вопросы для обсуждения
+
+- Как вырастить несколько кластеров?
+- Какие российские кластеры лучше готовы к выходу на международный уровень?
+"""
+
+
+def test_a_koi8_r_programme_is_read_and_its_encoding_named(tmp_path):
+    path = tmp_path / "programme.txt"
+    path.write_bytes(KOI8_PROGRAMME.encode("koi8-r"))
+    done = run(tmp_path, "create-event", str(path), "--json")
+    assert done.returncode == 0, done.stderr
+    assert "read it as koi8_r" in done.stderr and "not UTF-8" in done.stderr, done.stderr
+    code = json.loads(done.stdout)["code"]
+    exported = json.loads(run(tmp_path, "export", code, "--format", "event").stdout)
+    assert exported["title"] == "Лучшие практики управления инновационными кластерами"
+    assert exported["issues"] == [
+        "Как вырастить несколько кластеров?",
+        "Какие российские кластеры лучше готовы к выходу на международный уровень?",
+    ]
+    # told the encoding, it reads it without a note; the note names both Russian code pages
+    again = run(tmp_path, "create-event", str(path), "--encoding", "koi8-r")
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    assert "Created: Лучшие практики управления инновационными кластерами" in again.stdout
+    assert "--encoding cp1251 or --encoding koi8-r" in done.stderr
 
 
 def test_a_wrong_encoding_given_is_refused(tmp_path):
