@@ -209,20 +209,40 @@ def read_programme(file: Path, encoding: str | None = None) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
     utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
-    guess = None if (b"\x00" in data and not utf16) else from_bytes(data).best()
+    guess = None if (b"\x00" in data and not utf16) else _guess_encoding(data)
     if guess is None:
         raise click.ClickException(
             f"{file} is not a text file: save the programme as plain text (UTF-8) or JSON."
         )
     click.echo(
         f"Note: {file} is not UTF-8; read it as {guess.encoding}. If the text looks wrong, "
-        "name its encoding (e.g. --encoding cp1251) or save it as UTF-8.",
+        "name its encoding (for Russian text: --encoding cp1251 or --encoding koi8-r) or save "
+        "it as UTF-8.",
         err=True,
     )
     return str(guess).removeprefix("\ufeff")
+
+
+# The code pages Russian text is saved in (Windows, Unix, DOS, old Macs, ISO)
+CYRILLIC_ENCODINGS = ["cp1251", "koi8_r", "cp866", "mac_cyrillic", "iso8859_5"]
+
+
+def _guess_encoding(data: bytes):
+    """charset-normalizer's best reading of data, or None. When that reading is in no language
+    it knows, a Russian code page that reads as cleanly is preferred: a short programme in
+    koi8-r, its letters all above 0xC0, otherwise reads best as half-width katakana
+    (shift_jis), which no programme is written in."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or not best.coherence:
+        cyrillic = from_bytes(data, cp_isolation=CYRILLIC_ENCODINGS).best()
+        if cyrillic is not None and (
+            best is None or cyrillic.coherence or cyrillic.chaos <= best.chaos
+        ):
+            return cyrillic
+    return best
 
 
 @cli.command("create-admin")

@@ -7,11 +7,14 @@ Runs the installed `qa-app` entry point as a subprocess, as an organiser does.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -84,6 +87,39 @@ def test_a_cp1251_programme_is_read_and_its_encoding_named(tmp_path):
     assert "cp1251" in done.stderr and "not UTF-8" in done.stderr
     assert ALEMBIC_INFO not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+
+
+# A short programme as typed on a Unix machine in koi8-r (ASCII dashes, no guillemets): read
+# as charset-normalizer likes best it would be half-width katakana (shift_jis)
+KOI8_PROGRAMME = """Лучшие практики управления инновационными кластерами
+
+12 января 2017 г., 15:30 - 17:30
+
+Вопросы для обсуждения
+
+- Как вырастить несколько кластеров?
+- Какие российские кластеры лучше готовы к выходу на международный уровень?
+"""
+
+
+def test_a_koi8_r_programme_is_read_and_its_encoding_named(tmp_path):
+    path = tmp_path / "programme.txt"
+    path.write_bytes(KOI8_PROGRAMME.encode("koi8-r"))
+    done = run(tmp_path, "create-event", str(path), "--json")
+    assert done.returncode == 0, done.stderr
+    assert "read it as koi8_r" in done.stderr and "not UTF-8" in done.stderr, done.stderr
+    code = json.loads(done.stdout)["code"]
+    exported = json.loads(run(tmp_path, "export", code, "--format", "event").stdout)
+    assert exported["title"] == "Лучшие практики управления инновационными кластерами"
+    assert exported["issues"] == [
+        "Как вырастить несколько кластеров?",
+        "Какие российские кластеры лучше готовы к выходу на международный уровень?",
+    ]
+    # told the encoding, it reads it without a note; the note names both Russian code pages
+    again = run(tmp_path, "create-event", str(path), "--encoding", "koi8-r")
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    assert "Created: Лучшие практики управления инновационными кластерами" in again.stdout
+    assert "--encoding cp1251 or --encoding koi8-r" in done.stderr
 
 
 def test_a_wrong_encoding_given_is_refused(tmp_path):
@@ -222,6 +258,63 @@ def test_demo_on_every_address_prints_links_phones_can_open(demo):
     # the screen, opened on the laptop as localhost, shows phones the same address (and QR)
     join = re.search(r'data-join="([^"]+)"', demo["screen"])[1]
     assert join == f"{links[0][0]}:{demo['port']}/e/{demo['code']}"
+
+
+# `qa-app ARGS` in a network namespace of its own whose only interface is loopback (up): a
+# machine on no network. unshare(1) makes it (as root, or in a user namespace of its own).
+LOOPBACK_ONLY = ["unshare", "--net", "--map-root-user"]
+LOOPBACK_ONLY += ["sh", "-c", 'ip link set lo up && exec "$@"', "sh"]  # "sh": the script's $0
+
+
+def loopback_only_machine() -> list[str]:
+    """The command prefix that runs a command on a loopback-only machine, or skip."""
+    if not (shutil.which("unshare") and shutil.which("ip")):
+        pytest.skip("needs unshare and ip (util-linux, iproute2) to make a loopback-only network")
+    tried = subprocess.run(
+        [*LOOPBACK_ONLY, "ip", "-o", "-4", "addr"], capture_output=True, text=True
+    )
+    if tried.returncode != 0:
+        pytest.skip(f"this machine cannot make a network namespace: {tried.stderr.strip()}")
+    assert tried.stdout.split()[1] == "lo" and len(tried.stdout.splitlines()) == 1, tried.stdout
+    return LOOPBACK_ONLY
+
+
+def demo_output(tmp_path: Path, prefix: list[str], **env: str) -> tuple[str, int]:
+    """What `qa-app demo --host 0.0.0.0` prints until it serves and Ctrl+C stops it (quietly,
+    status 0), and its port."""
+    port = free_port()
+    log = tmp_path / f"demo-{port}.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [*prefix, QA_APP, "demo", "--host", "0.0.0.0", "--port", str(port)],
+            env=server_env(tmp_path, **env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "Serving on" not in log.read_text():
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    finally:
+        status = stop_with_ctrl_c(process)
+    assert status == 0, log.read_text()
+    return log.read_text(), port
+
+
+def test_on_a_machine_with_only_loopback_the_demo_says_how_to_set_qa_public_url(tmp_path):
+    prefix = loopback_only_machine()
+    output, port = demo_output(tmp_path, prefix)
+    assert "No network address found for phones to use" in output, output
+    assert f"QA_PUBLIC_URL=http://192.168.1.20:{port} qa-app demo --host 0.0.0.0" in output
+    links = re.findall(r"link:\s+(http://[^/]+)/", output)
+    assert links == [f"http://localhost:{port}"] * 3, output  # this machine's own, said plainly
+    assert "Traceback" not in output and output.rstrip().endswith("Stopped."), output
+    # done as the hint says: the links are the address given, and the hint is gone
+    output, port = demo_output(tmp_path, prefix, QA_PUBLIC_URL="http://qa.example.org")
+    assert re.findall(r"link:\s+(http://[^/]+)/", output) == ["http://qa.example.org"] * 3
+    assert "No network address" not in output and "Serving on" in output, output
 
 
 def test_a_busy_port_is_refused_before_the_moderator_key_changes(demo):

@@ -126,6 +126,17 @@ def test_every_cli_command_is_in_the_readme():
     assert not missing, f"commands missing from the README: {missing}"
 
 
+def test_the_readme_lists_each_doc_once():
+    """The README's list of docs (under "Protocol, API, deployment, security") has an entry for
+    every Markdown file in docs/, and no entry twice."""
+    section = README.split("\n## Protocol, API, deployment, security\n", 1)[1].split("\n## ", 1)[0]
+    entries = re.findall(r"^- \[([^\]]+)\]\(", section, re.M)
+    repeated = sorted({name for name in entries if entries.count(name) > 1})
+    assert not repeated, f"the README lists these docs more than once: {repeated}"
+    docs = {f"docs/{path.name}" for path in (ROOT / "docs").glob("*.md")}
+    assert docs <= set(entries), f"docs missing from the README's list: {docs - set(entries)}"
+
+
 # Generated, installed or third-party trees: not the project's own text
 NOT_OURS = {
     ".git",

@@ -1,7 +1,9 @@
 """The package: a wheel built from a fresh clone the documented way carries templates, static
-files (the socket.io browser client too), migrations and the console script, and serves every
-asset its pages reference; an sdist builds a wheel without Node; a build that cannot get the
-client fails saying how; a server without it refuses to start; the migrations match the models.
+files (the socket.io browser client too), migrations, the console script and the license;
+installed, `qa-app serve` and `qa-app demo` run from it with no Node on PATH and serve every
+asset every page references (join, audience, screen, moderator, the organiser's log-in and
+pages, the report); an sdist builds a wheel without Node; a build that cannot get the client
+fails saying how; a server without it refuses to start; the migrations match the models.
 
 Offline: the build runs without isolation (hatchling is a test dependency) and the clone uses
 the checkout's node_modules (`make setup-test` runs `npm ci`); the wheel is installed into a
@@ -27,6 +29,7 @@ import requests
 from flask_migrate import check
 
 from qa_app.storage import MIGRATIONS
+from tests.conftest import csrf_token
 from tests.live import ROOT, free_port, server_env, wait_until_up
 
 VENDOR = "static/vendor/socket.io.esm.min.js"
@@ -147,10 +150,29 @@ def test_wheel_contains_everything_the_server_needs(wheel):
     assert f"Socket.IO v{pinned}".encode() in client[:200]
 
 
-def page_assets(base: str, page: str) -> set[str]:
-    """Every /static/ URL a page references, with the ES modules its scripts import."""
-    html = requests.get(base + page, headers=PLAIN, timeout=10)
-    assert html.status_code == 200, page
+def carries_the_license(metadata: str, license_text: str) -> None:
+    """The MIT license as pyproject.toml declares it: its expression in the metadata, and the
+    LICENSE file itself, with the project's copyright line."""
+    assert "License-Expression: MIT" in metadata.splitlines(), metadata[:500]
+    assert "License-File: LICENSE" in metadata.splitlines(), metadata[:500]
+    assert license_text.startswith("MIT License"), license_text[:100]
+    assert "Copyright (c) 2026 qa_app contributors" in license_text
+    assert 'THE SOFTWARE IS PROVIDED "AS IS"' in license_text
+
+
+def test_the_wheel_carries_the_license(wheel):
+    archive = zipfile.ZipFile(wheel)
+    info = next(n.split("/")[0] for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+    carries_the_license(
+        archive.read(f"{info}/METADATA").decode(), archive.read(f"{info}/licenses/LICENSE").decode()
+    )
+
+
+def page_assets(browser: requests.Session, base: str, page: str, status: int = 200) -> set[str]:
+    """Every /static/ URL a page references, with the ES modules its scripts import, each
+    fetched (200, not empty)."""
+    html = browser.get(base + page, headers=PLAIN, timeout=10)
+    assert html.status_code == status, f"{page} answers {html.status_code}"
     pending = list(PAGE_ASSET.findall(html.text))
     found: set[str] = set()
     while pending:
@@ -158,7 +180,7 @@ def page_assets(base: str, page: str) -> set[str]:
         if url in found:
             continue
         found.add(url)
-        response = requests.get(base + url, headers=PLAIN, timeout=10)
+        response = browser.get(base + url, headers=PLAIN, timeout=10)
         assert response.status_code == 200, f"{url} (referenced from {page}) answers {response}"
         assert response.content, url
         if url.endswith(".js"):
@@ -166,26 +188,71 @@ def page_assets(base: str, page: str) -> set[str]:
     return found
 
 
-def test_a_wheel_from_a_fresh_clone_serves_every_asset_its_pages_reference(installed, tmp_path):
+ORGANISER, PASSWORD = "organiser", "wheel-test-password"
+
+
+def every_page(base: str, code: str) -> dict[str, set[str]]:
+    """The static files of every page, by page, as their readers open them: the join page,
+    the organiser's log-in, the audience, screen and moderator pages and the report's refusal
+    for anyone; the organiser's events, event page, its log and the report once logged in."""
+    anyone, organiser = requests.Session(), requests.Session()
+    assets = {
+        page: page_assets(anyone, base, page)
+        for page in ("/", "/admin/login", f"/e/{code}", f"/e/{code}/screen", f"/e/{code}/moderate")
+    }
+    assets["report, refused"] = page_assets(anyone, base, f"/e/{code}/report", status=401)
+    form = organiser.get(base + "/admin/login", timeout=10)
+    logged_in = organiser.post(
+        base + "/admin/login",
+        data={"name": ORGANISER, "password": PASSWORD, "csrf_token": csrf_token(form.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert logged_in.status_code == 302, logged_in.text
+    for page in ("/admin/", f"/admin/events/{code}", f"/admin/events/{code}/log"):
+        assets[page] = page_assets(organiser, base, page)
+    assets["report"] = page_assets(organiser, base, f"/e/{code}/report")
+    worker = anyone.get(base + "/sw.js", timeout=10)  # the audience page registers it
+    assert worker.status_code == 200 and "addEventListener" in worker.text, worker
+    return assets
+
+
+def without_node(venv: Path) -> str:
+    """A PATH with the venv's scripts only: no node and no npm, as on a machine without Node."""
+    path = str(venv / "bin")
+    assert shutil.which("node", path=path) is None and shutil.which("npm", path=path) is None
+    return path
+
+
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_a_wheel_from_a_fresh_clone_serves_every_asset_its_pages_reference(
+    installed, tmp_path, command
+):
+    """The installed wheel, with no Node on PATH: `qa-app create-event` then `qa-app serve`, or
+    `qa-app demo` alone (`pip install qa-app && qa-app demo`), serves every page with every file
+    it references."""
     qa_app = installed / "bin" / "qa-app"
-    env = server_env(tmp_path, QA_INSTANCE_PATH=str(tmp_path / "instance"))
-    demo = next((installed / "lib").glob("python*/site-packages/qa_app/data/demo_event.json"))
+    env = server_env(
+        tmp_path, QA_INSTANCE_PATH=str(tmp_path / "instance"), PATH=without_node(installed)
+    )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    created = subprocess.run(
-        [qa_app, "create-event", str(demo), "--json", "--base-url", url],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert created.returncode == 0, created.stderr
-    code = json.loads(created.stdout)["code"]
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [qa_app, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    cli("create-admin", ORGANISER, "--password", PASSWORD)
+    if command == "serve":
+        demo = next((installed / "lib").glob("python*/site-packages/qa_app/data/demo_event.json"))
+        code = json.loads(cli("create-event", str(demo), "--json", "--base-url", url))["code"]
     log = tmp_path / "server.log"
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [qa_app, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [qa_app, command, "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             cwd=tmp_path,
             stdout=out,
@@ -193,15 +260,34 @@ def test_a_wheel_from_a_fresh_clone_serves_every_asset_its_pages_reference(insta
         )
     try:
         wait_until_up(url, process, log)
-        assets: set[str] = set()
-        for page in (f"/e/{code}", f"/e/{code}/screen", f"/e/{code}/moderate"):
-            assets |= page_assets(url, page)
+        if command == "demo":
+            printed = log.read_text()
+            code = re.search(r"Join code:\s+(\w+)", printed)[1]
+            assert f"Audience link:  http://localhost:{port}/e/{code}" in printed, printed
+        assets = every_page(url, code)
     finally:
         process.terminate()
         process.wait(timeout=10)
-    names = {asset.split("/", 3)[3] for asset in assets}  # /static/<version>/<path>
-    assert "vendor/socket.io.esm.min.js" in names, sorted(names)
-    assert {"js/live.js", "js/audience.js", "js/screen.js", "js/moderate.js"} <= names
+    assert "Traceback" not in log.read_text(), log.read_text()
+    names = {
+        page: {asset.split("/", 3)[3] for asset in found}  # /static/<version>/<path>
+        for page, found in assets.items()
+    }
+    client = {"vendor/socket.io.esm.min.js", "js/live.js"}
+    expected = {
+        "/": {"css/app.css"},
+        "/admin/login": {"css/app.css"},
+        f"/e/{code}": {"css/app.css", "js/audience.js"} | client,
+        f"/e/{code}/screen": {"css/app.css", "js/screen.js"} | client,
+        f"/e/{code}/moderate": {"css/app.css", "js/moderate.js"} | client,
+        "report, refused": {"css/app.css"},
+        "/admin/": {"css/app.css", "js/admin.js"},
+        f"/admin/events/{code}": {"css/app.css", "js/admin.js", "js/report-share.js"},
+        f"/admin/events/{code}/log": {"css/app.css"},
+        "report": {"css/app.css", "css/report.css"},
+    }
+    for page, needed in expected.items():
+        assert needed <= names[page], f"{page}: {sorted(names[page])}"
 
 
 def test_the_server_refuses_to_start_without_the_socket_io_client(installed, tmp_path):
@@ -241,6 +327,7 @@ def test_an_sdist_carries_the_client_and_builds_a_wheel_without_node(clone, tmp_
         archive.extractall(tmp_path / "unpacked", **safe)
     source = next((tmp_path / "unpacked").iterdir())
     assert (source / VENDOR).is_file() and not (source / "node_modules").exists()
+    carries_the_license((source / "PKG-INFO").read_text(), (source / "LICENSE").read_text())
     done = pip_wheel(source, tmp_path / "wheel", path=without_npm(tmp_path))
     assert done.returncode == 0, done.stderr
     wheel = next((tmp_path / "wheel").glob("qa_app-*.whl"))
