@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import LAPTOP, PHONE, PROJECTOR, Api, screenshot
+from .conftest import EVENT, LAPTOP, PHONE, PROJECTOR, Api, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -40,7 +40,13 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def event(events):
-    return events.create()
+    """The reference panel with three more issues, so that each test has one of its own."""
+    more = [
+        "Who pays for the clusters' offices abroad?",
+        "How do clusters share their equipment?",
+        "What should panelists ask the ministry for?",
+    ]
+    return events.create(issues=EVENT["issues"] + more)
 
 
 @pytest.fixture(scope="module")
@@ -287,3 +293,70 @@ def test_a_russian_paraphrase_is_suggested_as_a_duplicate(console, api, issues):
     show_issue(console, 1)
     suggestion = row(console, "Как кластеру удержать").locator(".badge.dup")
     expect(suggestion).to_contain_text(f"Possible duplicate of #{original['id']}")
+
+
+def test_one_key_merges_into_the_suggested_duplicate(console, api, issues):
+    """Shift+M on a row with a "possible duplicate of" suggestion merges it into that question:
+    one row fewer, and the target has the union of both questions' voters."""
+    original = "Who will pay for the cluster's new export office?"
+    again = "Who pays for the new export office of the cluster?"
+    tokens = [api.participant() for _ in range(5)]
+    target = api.ask(tokens[0], issues[5]["id"], original)
+    dup = api.ask(tokens[1], issues[5]["id"], again)
+    for token in tokens[2:4]:
+        vote(api, token, target["id"])  # 2 votes
+    for token in (tokens[2], tokens[4]):
+        vote(api, token, dup["id"])  # 2 votes, one of them by a voter of both: the union is 3
+    show_issue(console, 6)
+    expect(console.locator("#queue li")).to_have_count(2)
+    suggestion = row(console, again).locator(".badge.dup")
+    expect(suggestion).to_have_text(f"Possible duplicate of #{target['id']}: {original}")
+    row(console, again).locator(".q-text").click()
+    expect(row(console, again)).to_have_attribute("aria-current", "true")
+
+    console.keyboard.press("Shift+M")
+    expect(console.locator("#queue li")).to_have_count(1)
+    expect(row(console, original).locator(".votes")).to_contain_text("3")
+    expect(console.locator("#toast-text")).to_have_text("Merged 1 question · Undo (z)")
+    state = {q["id"]: q for q in api.state()["questions"]}
+    assert state[target["id"]]["votes"] == 3
+    assert state[dup["id"]]["status"] == "merged"
+
+
+def test_merging_with_the_pointer_checkboxes_and_shift_click(console, api, issues):
+    """Pick questions with a row's checkbox and with Shift+click, then "Merge into…" and the
+    dialog's own button: the picked rows go, the target keeps one vote per voter."""
+    keep = "Which cluster equipment can members book, and how?"
+    picked = ["Can a start-up use the cluster's lab at night?", "Who pays when shared kit breaks?"]
+    tokens = [api.participant() for _ in range(5)]
+    target = api.ask(tokens[0], issues[6]["id"], keep)
+    others = [api.ask(tokens[1 + i], issues[6]["id"], text) for i, text in enumerate(picked)]
+    for token in tokens[:3]:
+        vote(api, token, target["id"])  # 3 votes
+    vote(api, tokens[0], others[0]["id"])  # a voter of the target too
+    vote(api, tokens[3], others[0]["id"])
+    vote(api, tokens[4], others[1]["id"])  # the union: tokens 0-4, 5 voters
+    show_issue(console, 7)
+    expect(console.locator("#queue li")).to_have_count(3)
+    expect(console.locator("#marked")).to_be_hidden()
+
+    row(console, picked[0]).get_by_role("checkbox", name="Select for merging").check()
+    expect(console.locator("#marked-n")).to_have_text("1 question selected")
+    row(console, picked[1]).locator(".q-text").click(modifiers=["Shift"])
+    expect(console.locator("#marked-n")).to_have_text("2 questions selected")
+    expect(row(console, picked[1]).get_by_role("checkbox")).to_be_checked()
+    console.locator("#marked").get_by_role("button", name="Merge into…").click()
+    dialog = console.locator("#merge-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#merge-what")).to_contain_text("2 questions will be merged")
+    dialog.get_by_label("Keep this question").select_option(str(target["id"]))
+    dialog.get_by_role("button", name="Merge", exact=True).click()
+
+    expect(dialog).to_be_hidden()
+    expect(console.locator("#queue li")).to_have_count(1)
+    expect(row(console, keep).locator(".votes")).to_contain_text("5")
+    expect(console.locator("#toast-text")).to_have_text("Merged 2 questions · Undo (z)")
+    expect(console.locator("#marked")).to_be_hidden()
+    state = {q["id"]: q for q in api.state()["questions"]}
+    assert state[target["id"]]["votes"] == 5
+    assert [state[q["id"]]["status"] for q in others] == ["merged", "merged"]
