@@ -360,3 +360,42 @@ def test_merging_with_the_pointer_checkboxes_and_shift_click(console, api, issue
     state = {q["id"]: q for q in api.state()["questions"]}
     assert state[target["id"]]["votes"] == 5
     assert [state[q["id"]]["status"] for q in others] == ["merged", "merged"]
+
+
+def test_changing_the_addressee_shows_on_the_phone_and_the_screen(
+    console, api, issues, event, new_context
+):
+    text = "What should the ministry change first in the cluster programme?"
+    speakers = {s["name"]: s["id"] for s in api.state()["speakers"]}
+    question = api.ask(
+        api.participant(), issues[7]["id"], text, addressed_to=speakers["Andrey Antonov"]
+    )
+    page = phone(new_context, event)
+    page.locator("#issues [role=tab]").nth(7).click()
+    card = page.locator("#questions li", has_text=text)
+    expect(card.locator(".to")).to_have_text("→ Andrey Antonov")
+    screen = new_context(**PROJECTOR).new_page()
+    screen.goto(event["urls"]["screen"])
+    show_issue(console, 8)
+    expect(console.locator("#queue li[aria-current=true]")).to_contain_text(text)
+    console.keyboard.press("s")
+    expect(screen.locator("#quote")).to_have_text(text)
+    expect(screen.locator("#by .to")).to_have_text("to Andrey Antonov")
+
+    addressee = row(console, text).get_by_label("Addressed to")
+    addressee.select_option(label="Artem Zdunov")
+    expect(console.locator("#toast-text")).to_have_text("Addressee changed · Undo (z)")
+    expect(row(console, text).locator(".q-meta .to")).to_have_text("→ Artem Zdunov")
+    expect(card.locator(".to")).to_have_text("→ Artem Zdunov")
+    expect(screen.locator("#by .to")).to_have_text("to Artem Zdunov")
+    assert (
+        next(q for q in api.state()["questions"] if q["id"] == question["id"])["addressed_to"]
+        == speakers["Artem Zdunov"]
+    )
+
+    addressee.select_option(label="All panelists")  # to nobody in particular
+    expect(card.locator(".to")).to_have_count(0)
+    expect(screen.locator("#by .to")).to_have_count(0)
+    expect(screen.locator("#quote")).to_have_text(text)
+    console.locator("#clear-screen").click()
+    expect(console.locator("#onscreen")).to_have_text("Nothing on screen")
