@@ -4,6 +4,7 @@ audit log, undo and the list of bans; in the domain, on the socket and over REST
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from qa_app import domain, storage
 from qa_app.auth import Actor
 from qa_app.errors import Conflict, Forbidden, Invalid, NotFound
 from qa_app.extensions import db, socketio
-from qa_app.models import Event, ModerationAction, Participant, Question, Vote
+from qa_app.models import Event, ModerationAction, Participant, Question, Vote, utcnow
 from qa_app.schemas import (
     AskIn,
     BanIn,
@@ -365,6 +366,36 @@ def test_undo_after_the_window_is_refused(make_app):
         with pytest.raises(Conflict, match="Too late to undo: an action can be undone for 0.5"):
             undo(moderator(event), done.action_id)
         assert fresh(question.id).text == "X?"
+        db.session.remove()
+
+
+@BOTH
+def test_by_default_an_action_can_be_undone_for_10_seconds(make_app, monkeypatch):
+    """The default window (no QA_UNDO_SECONDS in the environment) is 10 s: an action of 9 s
+    ago is undone, one of 11 s ago is refused (the actions' times are set back, no waiting)."""
+    monkeypatch.delenv("QA_UNDO_SECONDS", raising=False)
+    app = make_app()
+    assert app.config["QA_UNDO_SECONDS"] == 10
+    with app.app_context():
+        event, _ = make_event()
+        alice, _ = make_participant(event)
+        mod = moderator(event)
+        recent, old = ask(alice, event, text="Recent?"), ask(alice, event, text="Old?")
+        done = {
+            question.id: domain.moderate(
+                mod, ModerateIn(question_id=question.id, status="dismissed")
+            ).action_id
+            for question in (recent, old)
+        }
+        for question, seconds in ((recent, 9), (old, 11)):
+            action = db.session.get(ModerationAction, done[question.id])
+            action.at = utcnow() - timedelta(seconds=seconds)
+        db.session.commit()
+        undo(mod, done[recent.id])
+        assert fresh(recent.id).status == "live"
+        with pytest.raises(Conflict, match="Too late to undo: an action can be undone for 10 s"):
+            undo(mod, done[old.id])
+        assert fresh(old.id).status == "dismissed"
         db.session.remove()
 
 

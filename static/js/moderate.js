@@ -12,7 +12,7 @@ const notDupKey = `qa:notdup:${code}`;
 const store = new Store();
 const VIEWS = ["pending", "live", "answered", "dismissed"];
 const SETTINGS = ["pre_moderation", "questions_open", "voting_open", "anonymous_allowed"];
-const UNDO_MS = 10000;
+const UNDO_MS = Number(app.dataset.undoSeconds) * 1000;  // the server's QA_UNDO_SECONDS
 const CONFIRM_MS = 3000;
 const view = {
   status: null, issue: null, sort: "votes", search: "", selected: null, index: 0, editing: null,

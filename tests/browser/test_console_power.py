@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import LAPTOP, PHONE, PROJECTOR, Api, screenshot
+from .conftest import EVENT, LAPTOP, PHONE, PROJECTOR, Api, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -40,7 +40,13 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def event(events):
-    return events.create()
+    """The reference panel with three more issues, so that each test has one of its own."""
+    more = [
+        "Who pays for the clusters' offices abroad?",
+        "How do clusters share their equipment?",
+        "What should panelists ask the ministry for?",
+    ]
+    return events.create(issues=EVENT["issues"] + more)
 
 
 @pytest.fixture(scope="module")
@@ -287,3 +293,134 @@ def test_a_russian_paraphrase_is_suggested_as_a_duplicate(console, api, issues):
     show_issue(console, 1)
     suggestion = row(console, "Как кластеру удержать").locator(".badge.dup")
     expect(suggestion).to_contain_text(f"Possible duplicate of #{original['id']}")
+
+
+def test_one_key_merges_into_the_suggested_duplicate(console, api, issues):
+    """Shift+M on a row with a "possible duplicate of" suggestion merges it into that question:
+    one row fewer, and the target has the union of both questions' voters."""
+    original = "Who will pay for the cluster's new export office?"
+    again = "Who pays for the new export office of the cluster?"
+    tokens = [api.participant() for _ in range(5)]
+    target = api.ask(tokens[0], issues[5]["id"], original)
+    dup = api.ask(tokens[1], issues[5]["id"], again)
+    for token in tokens[2:4]:
+        vote(api, token, target["id"])  # 2 votes
+    for token in (tokens[2], tokens[4]):
+        vote(api, token, dup["id"])  # 2 votes, one of them by a voter of both: the union is 3
+    show_issue(console, 6)
+    expect(console.locator("#queue li")).to_have_count(2)
+    suggestion = row(console, again).locator(".badge.dup")
+    expect(suggestion).to_have_text(f"Possible duplicate of #{target['id']}: {original}")
+    row(console, again).locator(".q-text").click()
+    expect(row(console, again)).to_have_attribute("aria-current", "true")
+
+    console.keyboard.press("Shift+M")
+    expect(console.locator("#queue li")).to_have_count(1)
+    expect(row(console, original).locator(".votes")).to_contain_text("3")
+    expect(console.locator("#toast-text")).to_have_text("Merged 1 question · Undo (z)")
+    state = {q["id"]: q for q in api.state()["questions"]}
+    assert state[target["id"]]["votes"] == 3
+    assert state[dup["id"]]["status"] == "merged"
+
+
+def test_merging_with_the_pointer_checkboxes_and_shift_click(console, api, issues):
+    """Pick questions with a row's checkbox and with Shift+click, then "Merge into…" and the
+    dialog's own button: the picked rows go, the target keeps one vote per voter."""
+    keep = "Which cluster equipment can members book, and how?"
+    picked = ["Can a start-up use the cluster's lab at night?", "Who pays when shared kit breaks?"]
+    tokens = [api.participant() for _ in range(5)]
+    target = api.ask(tokens[0], issues[6]["id"], keep)
+    others = [api.ask(tokens[1 + i], issues[6]["id"], text) for i, text in enumerate(picked)]
+    for token in tokens[:3]:
+        vote(api, token, target["id"])  # 3 votes
+    vote(api, tokens[0], others[0]["id"])  # a voter of the target too
+    vote(api, tokens[3], others[0]["id"])
+    vote(api, tokens[4], others[1]["id"])  # the union: tokens 0-4, 5 voters
+    show_issue(console, 7)
+    expect(console.locator("#queue li")).to_have_count(3)
+    expect(console.locator("#marked")).to_be_hidden()
+
+    row(console, picked[0]).get_by_role("checkbox", name="Select for merging").check()
+    expect(console.locator("#marked-n")).to_have_text("1 question selected")
+    row(console, picked[1]).locator(".q-text").click(modifiers=["Shift"])
+    expect(console.locator("#marked-n")).to_have_text("2 questions selected")
+    expect(row(console, picked[1]).get_by_role("checkbox")).to_be_checked()
+    console.locator("#marked").get_by_role("button", name="Merge into…").click()
+    dialog = console.locator("#merge-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#merge-what")).to_contain_text("2 questions will be merged")
+    dialog.get_by_label("Keep this question").select_option(str(target["id"]))
+    dialog.get_by_role("button", name="Merge", exact=True).click()
+
+    expect(dialog).to_be_hidden()
+    expect(console.locator("#queue li")).to_have_count(1)
+    expect(row(console, keep).locator(".votes")).to_contain_text("5")
+    expect(console.locator("#toast-text")).to_have_text("Merged 2 questions · Undo (z)")
+    expect(console.locator("#marked")).to_be_hidden()
+    state = {q["id"]: q for q in api.state()["questions"]}
+    assert state[target["id"]]["votes"] == 5
+    assert [state[q["id"]]["status"] for q in others] == ["merged", "merged"]
+
+
+def test_changing_the_addressee_shows_on_the_phone_and_the_screen(
+    console, api, issues, event, new_context
+):
+    text = "What should the ministry change first in the cluster programme?"
+    speakers = {s["name"]: s["id"] for s in api.state()["speakers"]}
+    question = api.ask(
+        api.participant(), issues[7]["id"], text, addressed_to=speakers["Andrey Antonov"]
+    )
+    page = phone(new_context, event)
+    page.locator("#issues [role=tab]").nth(7).click()
+    card = page.locator("#questions li", has_text=text)
+    expect(card.locator(".to")).to_have_text("→ Andrey Antonov")
+    screen = new_context(**PROJECTOR).new_page()
+    screen.goto(event["urls"]["screen"])
+    show_issue(console, 8)
+    expect(console.locator("#queue li[aria-current=true]")).to_contain_text(text)
+    console.keyboard.press("s")
+    expect(screen.locator("#quote")).to_have_text(text)
+    expect(screen.locator("#by .to")).to_have_text("to Andrey Antonov")
+
+    addressee = row(console, text).get_by_label("Addressed to")
+    addressee.select_option(label="Artem Zdunov")
+    expect(console.locator("#toast-text")).to_have_text("Addressee changed · Undo (z)")
+    expect(row(console, text).locator(".q-meta .to")).to_have_text("→ Artem Zdunov")
+    expect(card.locator(".to")).to_have_text("→ Artem Zdunov")
+    expect(screen.locator("#by .to")).to_have_text("to Artem Zdunov")
+    assert (
+        next(q for q in api.state()["questions"] if q["id"] == question["id"])["addressed_to"]
+        == speakers["Artem Zdunov"]
+    )
+
+    addressee.select_option(label="All panelists")  # to nobody in particular
+    expect(card.locator(".to")).to_have_count(0)
+    expect(screen.locator("#by .to")).to_have_count(0)
+    expect(screen.locator("#quote")).to_have_text(text)
+    console.locator("#clear-screen").click()
+    expect(console.locator("#onscreen")).to_have_text("Nothing on screen")
+
+
+def test_by_default_the_toast_offers_undo_for_10_seconds(api, issues, event, new_context):
+    """QA_UNDO_SECONDS is 10 by default: the toast offers undo for 10 seconds, and the keys'
+    help says so. The page's clock is Playwright's, moved on by hand (no waiting 10 s); its time
+    flows too, so each check is made at once."""
+    text = "Is ten seconds enough to change one's mind?"
+    api.ask(api.participant(), issues[7]["id"], text)
+    page = new_context(**LAPTOP).new_page()
+    page.clock.install()
+    page.goto(event["urls"]["moderator"])
+    expect(page.locator("#conn")).to_have_text("Live")
+    show_issue(page, 8)
+    row(page, text).locator(".q-text").click()
+    expect(row(page, text)).to_have_attribute("aria-current", "true")
+    page.keyboard.press("d")
+    expect(row(page, text)).to_have_count(0)
+    undo = page.locator("#toast").get_by_role("button", name="Undo")
+    expect(undo).to_be_visible()
+    page.clock.run_for(9_000)
+    assert undo.is_visible()
+    page.clock.run_for(1_100)
+    assert page.locator("#toast").is_hidden()
+    page.keyboard.press("?")
+    expect(page.locator("#keys")).to_contain_text("Undo the last action (for 10 seconds)")

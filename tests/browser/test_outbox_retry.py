@@ -101,3 +101,69 @@ def test_a_vote_that_keeps_failing_is_given_up_and_the_person_told(
     page.wait_for_timeout(3_000)  # and it is not sent again
     assert len(sent) == 3
     assert api.state()["questions"][0]["votes"] == 0
+
+
+def count_votes_sent(page) -> list[str]:
+    """Record every `vote` the page sends on its sockets (nothing is changed on the way)."""
+    sent: list[str] = []
+
+    def watch(ws):
+        def frame(payload):
+            if isinstance(payload, str) and re.match(r'42\d*\["vote",', payload):
+                sent.append(payload)
+
+        ws.on("framesent", frame)
+
+    page.on("websocket", watch)
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("refusal", "told"),
+    [
+        ("closed", "Voting is closed for this event."),
+        ("not_found", "This question no longer exists."),
+    ],
+)
+def test_a_vote_that_can_never_succeed_is_given_up_at_once(
+    events, new_context, server, refusal, told
+):
+    """A vote made offline reaches the server after voting was closed (`closed`) or after the
+    question was taken away (`not_found`: dismissed, gone from every phone): the phone sends it
+    once, drops it from the outbox at once, says why, and never sends it again."""
+    event = events.create()
+    api = Api(server, event)
+    issue = api.state()["issues"][0]["id"]
+    theirs = api.ask(api.participant(), issue, THEIRS)
+    context = new_context(**PHONE)
+    page = context.new_page()
+    sent = count_votes_sent(page)
+    page.goto(event["urls"]["audience"])
+    expect(page.locator("#conn")).to_have_text("Live")
+    card = page.locator("li", has_text=THEIRS)
+    vote = card.get_by_role("button", name=re.compile("Upvote"))
+
+    context.set_offline(True)
+    expect(page.locator("#conn")).to_have_text("Offline")
+    vote.click()
+    expect(page.locator("#outbox")).to_have_text("1 message waiting to send")
+    if refusal == "closed":
+        api.settings(voting_open=False)
+    else:
+        api.moderate(theirs["id"], status="dismissed")
+    assert sent == []
+
+    context.set_offline(False)
+    expect(page.locator("#ask-msg")).to_have_text(told)
+    expect(page.locator("#ask-msg")).to_have_class(re.compile(r"\berror\b"))
+    expect(page.locator("#outbox")).to_be_hidden()
+    if refusal == "closed":  # the vote is taken back on screen
+        expect(vote).to_have_attribute("aria-pressed", "false")
+        expect(card.locator(".count")).to_have_text("0")
+    else:  # the question is gone from the phone
+        expect(card).to_have_count(0)
+    page.wait_for_timeout(3_000)  # a retry would come within 1.5 s
+    assert len(sent) == 1
+    assert page.evaluate(f"() => localStorage.getItem('qa:outbox:{event['code']}')") == "[]"
+    question = next(q for q in api.state()["questions"] if q["id"] == theirs["id"])
+    assert question["votes"] == 0

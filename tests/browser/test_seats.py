@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from .conftest import LAPTOP, Api
@@ -19,12 +18,6 @@ LOST = (
     "Ask the organiser for a new link."
 )
 FIRST, SECOND = "Which clusters are ready to go international?", "Who pays for the clusters?"
-
-
-def console_has(server, feature: str) -> bool:
-    """Whether the console's script has a feature the console's own branch adds (`team.js`: who
-    else is moderating; `organiser`: connecting through the login cookie)."""
-    return feature in requests.get(f"{server.url}/static/js/moderate.js", timeout=10).text
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +70,14 @@ def test_two_seats_work_side_by_side_and_one_is_revoked(scene, server, new_conte
     two.goto(anna_link)
     for console in (one, two):
         expect(console.locator("#conn")).to_have_text("Live")
-    if console_has(server, "team.js"):  # the console shows who else is moderating
-        expect(one.locator("#team")).to_contain_text("Anna")
-        expect(two.locator("#team")).to_contain_text("Moderator")
-        two.locator("#queue li", has_text=SECOND).click()
-        two.keyboard.press("e")  # Anna edits: the first console sees it on the row
-        expect(one.locator("#queue li", has_text=SECOND)).to_contain_text("Anna is editing")
-        two.keyboard.press("Escape")
-        expect(one.locator("#queue li", has_text=SECOND)).not_to_contain_text("is editing")
+    # the console shows who else is moderating
+    expect(one.locator("#team")).to_contain_text("Anna")
+    expect(two.locator("#team")).to_contain_text("Moderator")
+    two.locator("#queue li", has_text=SECOND).click()
+    two.keyboard.press("e")  # Anna edits: the first console sees it on the row
+    expect(one.locator("#queue li", has_text=SECOND)).to_contain_text("Anna is editing")
+    two.keyboard.press("Escape")
+    expect(one.locator("#queue li", has_text=SECOND)).not_to_contain_text("is editing")
 
     # an approval in one console shows in the other at once
     expect(two.locator("#queue li", has_text=FIRST)).to_be_visible()
@@ -109,8 +102,6 @@ def test_two_seats_work_side_by_side_and_one_is_revoked(scene, server, new_conte
 
 
 def test_the_organiser_opens_the_console_from_admin_without_a_key(scene, server, new_context):
-    if not console_has(server, "organiser"):
-        pytest.skip("the console connecting through the login cookie comes with its own branch")
     event, _api = scene
     page = new_context(**LAPTOP).new_page()
     log_in(page, server, event["code"])
