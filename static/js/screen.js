@@ -1,17 +1,15 @@
 // The screen, for a projector: the current issue, the question on screen, the top questions, the
 // join card (or, switched on from the console, the full-screen join slide) and the issue clock.
-// Sizes are for a 20 m hall (README, "The projector"): the question is set at the back-row size
-// and only shrinks when it cannot fit the column at that size; the top list shows as many
-// questions as fit whole at the middle-of-the-hall size.
+// Sizes are for a 20 m hall (README, "The projector"): the question and the top questions are set
+// at the back-row size (CSS --back-row) and never smaller: a question too long for its room is
+// clamped with an ellipsis, and the top list shows fewer (up to three, as many as fit).
 import { $, fill, Store, connect, h, renderList, showState, t, tn } from "./live.js";
 import { formatLeft, msLeft } from "./clock.js";
 
 const app = $("#app");
 const code = app.dataset.code;
 const store = new Store();
-const TOP = 5;
-const BACK_ROW_VH = 10.6;     // the question's font size: capitals ≥ 80 px at 1080 px (README)
-const SMALLEST_VH = 2.5;      // a question too long for the column shrinks down to this
+const TOP = 3;                // the top questions shown at most (fewer when they do not fit)
 const ANSWERED_MS = 6000;     // an answered question stays this long, marked, as it leaves
 let shownKey = null;
 let onScreenId = null;        // the question the event put on screen last
@@ -86,25 +84,33 @@ function renderTop(issue) {
   fitTop();
 }
 
-/** The back-row size, unless the question cannot fit the column even with no top list. */
+/** Clamp an element's text to that many lines, with an ellipsis (null: no clamp). */
+function clamp(el, lines) {
+  if (lines === null) el.style.removeProperty("-webkit-line-clamp");
+  else el.style.setProperty("-webkit-line-clamp", String(lines));
+}
+
+/** The question at the back-row size; one too long for the column (with no top list) is clamped
+ * with an ellipsis to the lines that fit, never set smaller. */
 function fitStage() {
   const stage = $("#stage");
   const quote = $("#quote");
   const column = $(".main-col");
   const gap = parseFloat(getComputedStyle(column).rowGap) || 0;
   stage.style.maxHeight = `${column.clientHeight - $(".screen-head").offsetHeight - gap}px`;
-  let size = BACK_ROW_VH;
-  quote.style.fontSize = `${size}vh`;
-  if (stage.classList.contains("idle")) return;
-  while (size > SMALLEST_VH && (stage.scrollHeight > stage.clientHeight + 1
-    || quote.scrollHeight > quote.clientHeight + 1 || quote.scrollWidth > quote.clientWidth + 1)) {
-    size -= 0.2;
-    quote.style.fontSize = `${size}vh`;
-  }
+  quote.classList.remove("clamped");
+  clamp(quote, null);
+  const over = () => stage.scrollHeight > stage.clientHeight + 1;
+  if (stage.classList.contains("idle") || !over()) return;
+  const line = parseFloat(getComputedStyle(quote).lineHeight);
+  let lines = Math.ceil(quote.scrollHeight / line);
+  quote.classList.add("clamped");
+  do clamp(quote, --lines); while (lines > 1 && over());
 }
 
-/** Show as many of the top questions as fit whole below the stage (fewer rather than cut);
- * "no questions yet" only when nothing is on screen either. */
+/** Show as many of the top questions as fit whole below the stage at the back-row size, each
+ * clamped to two lines with an ellipsis (CSS): fewer rather than smaller, none when the question
+ * on screen needs the room; "no questions yet" only when nothing is on screen either. */
 function fitTop() {
   const box = $("#top-box");
   const items = [...$("#top").children];

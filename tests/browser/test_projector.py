@@ -4,8 +4,10 @@ kept whole, the join slide switched from the console, the answered state and the
 
 The rule (README, "The projector"): 1 inch of letter height per 10 feet of distance; a 4 m wide
 image for 1920 px is 2.08 mm a pixel, so the back row (20 m) needs capitals of 80 px, the middle
-of the hall (10 m) 40 px; a QR code scans from about 10 times its side. The sizes measured are
-written to test-artifacts/projector.json."""
+of the hall (10 m) 40 px; a QR code scans from about 10 times its side. The question on screen
+and the top questions keep the back-row size: text too long for its room is clamped with an
+ellipsis and the top list shows fewer. The sizes measured are written to
+test-artifacts/projector.json."""
 
 from __future__ import annotations
 
@@ -35,6 +37,12 @@ LONG_RU = (
     "если зарплаты в столице в полтора-два раза выше, а жильё и инфраструктура в регионах "
     "развиваются медленнее, и какие меры поддержки, по мнению панели, реально работают?"
 )  # just under the default limit of 300 characters
+LONG_EN = [  # top questions of two lines and more at the back-row size
+    "How should a regional cluster share its laboratories with the companies of other regions?",
+    "What did the panel's clusters learn from their first year of export support programmes?",
+    "Is a cluster manager a civil servant, a consultant or an entrepreneur, in your experience?",
+    "Short one?",
+]
 FIGURES: dict = {}
 
 # The height of a capital H in the element's own font, by the canvas's text metrics.
@@ -51,6 +59,26 @@ CAP = """(el) => {
 def measure(locator) -> dict:
     """Cap height and font size (px) and box of an element's text."""
     return {k: round(v, 1) for k, v in locator.evaluate(CAP).items()}
+
+
+# How the element's text is set: its lines, and whether some is cut off (by its line clamp, which
+# draws the ellipsis).
+LINES = """(el) => {
+  const style = getComputedStyle(el);
+  return { lines: Math.round(el.clientHeight / parseFloat(style.lineHeight)),
+           clamp: style.webkitLineClamp, cut: el.scrollHeight > el.clientHeight + 1 };
+}"""
+
+
+def set_as(locator) -> dict:
+    """{lines, clamp, cut} of an element's text."""
+    return locator.evaluate(LINES)
+
+
+def clamped(locator) -> bool:
+    """The text is cut off with an ellipsis: clamped to its lines, and there is more."""
+    text = set_as(locator)
+    return text["cut"] and text["clamp"] not in ("none", "", "0")
 
 
 def record(name: str, figures: dict) -> None:
@@ -117,15 +145,15 @@ def screen(hall, new_context):
 
 def test_the_question_the_top_list_and_the_code_read_from_the_back_row(screen):
     expect(screen.locator("#quote")).to_have_text(ON_SCREEN)
-    # the question keeps the back-row size; the top list shows as many as fit whole (fewer)
-    expect(screen.locator("#top li:visible").first).to_be_visible()
+    screen.wait_for_function("() => document.getAnimations().length === 0")
+    # the question keeps the back-row size, whole; the top questions below it too, or none
     quote = measure(screen.locator("#quote"))
     tops = [measure(li) for li in screen.locator("#top li:visible .text").all()]
     code = measure(screen.locator("#join-code"))
     url = measure(screen.locator("#join-url"))
     qr = screen.locator("svg.qr").bounding_box()
-    assert quote["cap"] >= BACK_ROW_PX, quote
-    assert min(t["cap"] for t in tops) >= MIDDLE_PX, tops
+    assert quote["cap"] >= BACK_ROW_PX and not clamped(screen.locator("#quote")), quote
+    assert all(t["cap"] >= BACK_ROW_PX for t in tops), tops
     assert code["cap"] > quote["cap"], (code, quote)
     # the QR code: 46% of the screen's height, about 1 m on a 4 m wide image: ~10 m away
     assert qr["width"] == qr["height"] >= 0.44 * HEIGHT, qr
@@ -141,9 +169,7 @@ def test_the_question_the_top_list_and_the_code_read_from_the_back_row(screen):
             "rule": "1 inch of letter height per 10 feet; 4 m wide image, 2.08 mm per px",
             "question_cap_px": quote["cap"],
             "question_font_px": quote["font"],
-            "top_questions_cap_px": min(t["cap"] for t in tops),
-            "top_questions_font_px": tops[0]["font"],
-            "top_questions_shown": len(tops),
+            "top_questions_shown_under_it": len(tops),
             "join_code_cap_px": code["cap"],
             "join_code_font_px": code["font"],
             "join_link_cap_px": url["cap"],
@@ -153,11 +179,7 @@ def test_the_question_the_top_list_and_the_code_read_from_the_back_row(screen):
             "qr_scans_from_m": round(qr["width"] * MM_PER_PX / 100, 1),
             "readable_from_m": {
                 name: round(figure * MM_PER_PX / 25.4 * 10 * 0.3048, 1)
-                for name, figure in [
-                    ("question", quote["cap"]),
-                    ("top_questions", min(t["cap"] for t in tops)),
-                    ("join_code", code["cap"]),
-                ]
+                for name, figure in [("question", quote["cap"]), ("join_code", code["cap"])]
             },
         },
     )
@@ -173,11 +195,48 @@ def test_a_long_russian_question_still_fits(events, new_context):
     expect(page.locator("#quote")).to_have_text(LONG_RU)
     page.wait_for_function("() => document.getAnimations().length === 0")
     assert fits(page)
+    # still at the back-row size: what does not fit is cut off with an ellipsis, not shrunk
     quote = measure(page.locator("#quote"))
-    assert quote["cap"] >= 30, quote  # shrunk to fit, still readable from the middle rows
+    assert quote["cap"] >= BACK_ROW_PX, quote
+    assert clamped(page.locator("#quote")), set_as(page.locator("#quote"))
     assert page.locator("body").inner_text().count("Задавайте вопросы на") == 1
     screenshot(page, "projector-long-russian-1920x1080")
-    record("long_russian_question", {"characters": len(LONG_RU), "cap_px": quote["cap"]})
+    record(
+        "long_russian_question",
+        {
+            "characters": len(LONG_RU),
+            "cap_px": quote["cap"],
+            "lines_shown": set_as(page.locator("#quote"))["lines"],
+        },
+    )
+
+
+def test_the_top_questions_read_from_the_back_row_fewer_and_clamped(events, new_context):
+    created = events.create()
+    api = Api(events.server, created)
+    ask_all(api, LONG_EN, [6, 5, 4, 3])  # nothing on screen: the top list has the column
+    page = new_context(**PROJECTOR).new_page()
+    page.goto(created["urls"]["screen"])
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    shown = page.locator("#top li:visible")
+    expect(shown.first).to_have_text(re.compile(re.escape(LONG_EN[0][:40])))
+    assert 1 <= shown.count() <= 3 and fits(page), shown.count()  # the fourth is left out
+    texts = shown.locator(".text").all()
+    tops = [measure(text) for text in texts]
+    assert all(t["cap"] >= BACK_ROW_PX and t["bottom"] <= HEIGHT for t in tops), tops
+    # each in at most two lines; a longer one ends in an ellipsis
+    assert all(set_as(text)["lines"] <= 2 and clamped(text) for text in texts)
+    screenshot(page, "projector-top-questions-1920x1080")
+    record(
+        "top_questions",
+        {
+            "cap_px": min(t["cap"] for t in tops),
+            "font_px": tops[0]["font"],
+            "shown": len(tops),
+            "lines_each_at_most": 2,
+            "readable_from_m": round(min(t["cap"] for t in tops) * MM_PER_PX / 25.4 * 3.048, 1),
+        },
+    )
 
 
 def test_the_join_slide_goes_on_and_off_from_the_console(hall, screen, new_context):
