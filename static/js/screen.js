@@ -1,8 +1,11 @@
 // The screen, for a projector: the current issue, the question on screen, the top questions, the
 // join card (or, switched on from the console, the full-screen join slide) and the issue clock.
 // Sizes are for a 20 m hall (README, "The projector"): the question and the top questions are set
-// at the back-row size (CSS --back-row) and never smaller: a question too long for its room is
-// clamped with an ellipsis, and the top list shows fewer (up to three, as many as fit).
+// at the back-row size (CSS --back-row). The top list shows fewer (up to three, as many as fit),
+// each clamped to two lines. The question on screen is never cut: too long for its room, it takes
+// the column (the top list and the header give way, the issue's number stays), then shrinks step
+// by step down to the middle-of-the-hall size (CSS --middle-hall), then shows a screenful at a
+// time with "1/3".
 import { $, fill, Store, connect, h, renderList, showState, t, tn } from "./live.js";
 import { formatLeft, msLeft } from "./clock.js";
 
@@ -11,6 +14,10 @@ const code = app.dataset.code;
 const store = new Store();
 const TOP = 3;                // the top questions shown at most (fewer when they do not fit)
 const ANSWERED_MS = 6000;     // an answered question stays this long, marked, as it leaves
+const STEP_VH = 0.2;          // the question shrinks by this much at a time
+const PAGE_MS = 8000;         // a screenful of a long question stays at least this long,
+const PAGE_CHARS_S = 15;      // and long enough to read it out (15 characters a second)
+let paging = null;            // the timer that turns the pages of a long question
 let shownKey = null;
 let onScreenId = null;        // the question the event put on screen last
 let leaving = null;           // {question, until}: the answered question on its way out
@@ -21,8 +28,9 @@ function render() {
   app.classList.toggle("mode-questions", store.event.screen_mode !== "join");
   for (const el of document.querySelectorAll("p.event, .join-title")) el.textContent = store.event.title;
   const issue = store.issue(store.event.current_issue_id);
-  fill($("#issue"), issue ? h("span", { class: "label" }, t("issue_n", { n: issue.position + 1 })) : "",
-    issue ? issue.title : "");
+  const label = issue ? t("issue_n", { n: issue.position + 1 }) : "";
+  fill($("#issue"), issue ? h("span", { class: "label" }, label) : "", issue ? issue.title : "");
+  $("#stage-issue").textContent = label;  // in the stage's corner when the header gives way
   noteAnswered();
   renderStage();
   renderTop(issue);
@@ -84,35 +92,89 @@ function renderTop(issue) {
   fitTop();
 }
 
-/** Clamp an element's text to that many lines, with an ellipsis (null: no clamp). */
-function clamp(el, lines) {
-  if (lines === null) el.style.removeProperty("-webkit-line-clamp");
-  else el.style.setProperty("-webkit-line-clamp", String(lines));
+/** A size of the screen's CSS (--back-row, --middle-hall), in vh. */
+function sizeVh(name) {
+  return parseFloat(getComputedStyle(app).getPropertyValue(name));
 }
 
-/** The question at the back-row size; one too long for the column (with no top list) is clamped
- * with an ellipsis to the lines that fit, never set smaller. */
+/** The question on screen, whole: at the back-row size if it fits; if not, the top list and the
+ * header (the event's and the issue's titles) give it the column; still too long, it shrinks step
+ * by step, not below the middle-of-the-hall size; still too long, it shows a screenful at a time.
+ * Nothing is ever cut off. */
 function fitStage() {
   const stage = $("#stage");
   const quote = $("#quote");
-  const column = $(".main-col");
-  const gap = parseFloat(getComputedStyle(column).rowGap) || 0;
-  stage.style.maxHeight = `${column.clientHeight - $(".screen-head").offsetHeight - gap}px`;
-  quote.classList.remove("clamped");
-  clamp(quote, null);
-  const over = () => stage.scrollHeight > stage.clientHeight + 1;
+  stopPaging();
+  app.classList.remove("roomy");
+  quote.style.fontSize = "";
+  const room = () => {  // the column, less the header when it shows
+    const column = $(".main-col");
+    const head = $(".screen-head").offsetHeight;
+    const gap = head ? parseFloat(getComputedStyle(column).rowGap) || 0 : 0;
+    stage.style.maxHeight = `${column.clientHeight - head - gap}px`;
+  };
+  const over = () => stage.scrollHeight > stage.clientHeight + 1
+    || quote.scrollWidth > quote.clientWidth + 1;
+  room();
   if (stage.classList.contains("idle") || !over()) return;
+  app.classList.add("roomy");
+  room();
+  const smallest = sizeVh("--middle-hall");
+  for (let size = sizeVh("--back-row"); over() && size > smallest;) {
+    size = Math.max(smallest, size - STEP_VH);
+    quote.style.fontSize = `${size}vh`;
+  }
+  if (over()) startPaging();
+}
+
+/** Show the question a screenful at a time: the window over it holds whole lines only, as many
+ * on each page as the pages need (a last page of a few lines is spread over the others), and
+ * moves on by a page when it has been up long enough to read it out (8 s at least), round and
+ * round, with "1/3" in the corner. */
+function startPaging() {
+  const stage = $("#stage");
+  const quote = $("#quote");
+  const win = $("#quote-window");
+  const pages = $("#pages");
+  stage.classList.add("paged");
   const line = parseFloat(getComputedStyle(quote).lineHeight);
-  let lines = Math.ceil(quote.scrollHeight / line);
-  quote.classList.add("clamped");
-  do clamp(quote, --lines); while (lines > 1 && over());
+  const room = Math.max(1, Math.floor((win.clientHeight + 1) / line));
+  const lines = Math.round(quote.getBoundingClientRect().height / line);
+  const count = Math.ceil(lines / room);
+  const perPage = Math.ceil(lines / count);
+  const height = perPage * line;
+  win.style.flex = `0 0 ${height}px`;
+  let page = 0;
+  const show = () => {
+    quote.style.transform = page ? `translateY(${-page * height}px)` : "";
+    pages.textContent = `${page + 1}/${count}`;
+    const chars = (quote.textContent.length * Math.min(perPage, lines - page * perPage)) / lines;
+    paging = setTimeout(() => { page = (page + 1) % count; show(); },
+      Math.max(PAGE_MS, (chars / PAGE_CHARS_S) * 1000));
+  };
+  pages.hidden = false;
+  show();
+}
+
+function stopPaging() {
+  clearTimeout(paging);
+  paging = null;
+  $("#stage").classList.remove("paged");
+  $("#quote-window").style.flex = "";
+  $("#quote").style.transform = "";
+  $("#pages").hidden = true;
 }
 
 /** Show as many of the top questions as fit whole below the stage at the back-row size, each
- * clamped to two lines with an ellipsis (CSS): fewer rather than smaller, none when the question
- * on screen needs the room; "no questions yet" only when nothing is on screen either. */
+ * clamped to two lines with an ellipsis (CSS: they are reminders): fewer rather than smaller, none
+ * when the question on screen needs the room; "no questions yet" only when nothing is on screen
+ * either. */
 function fitTop() {
   const box = $("#top-box");
+  if (app.classList.contains("roomy")) {  // the question on screen needs the column
+    box.hidden = true;
+    return;
+  }
   const items = [...$("#top").children];
   const onStage = !$("#stage").classList.contains("idle");
   $("#top-empty").hidden = items.length > 0 || onStage;

@@ -4,10 +4,11 @@ kept whole, the join slide switched from the console, the answered state and the
 
 The rule (README, "The projector"): 1 inch of letter height per 10 feet of distance; a 4 m wide
 image for 1920 px is 2.08 mm a pixel, so the back row (20 m) needs capitals of 80 px, the middle
-of the hall (10 m) 40 px; a QR code scans from about 10 times its side. The question on screen
-and the top questions keep the back-row size: text too long for its room is clamped with an
-ellipsis and the top list shows fewer. The sizes measured are written to
-test-artifacts/projector.json."""
+of the hall (10 m) 40 px; a QR code scans from about 10 times its side. The top questions keep
+the back-row size: fewer, each clamped to two lines with an ellipsis. The question on screen is
+never cut: at the back-row size when it fits, else it takes the column and shrinks, not below the
+middle of the hall's size, else it shows a screenful at a time ("1/3"). The sizes measured are
+written to test-artifacts/projector.json."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ MM_PER_PX = 4000 / 1920
 BACK_ROW_PX = 80  # 20 m = 65.6 ft -> 6.56 in = 167 mm -> 80 px
 MIDDLE_PX = 40  # 10 m -> 83 mm -> 40 px
 ON_SCREEN = "Which clusters are ready to go international this year?"
+HUNDRED = (  # about 100 characters: whole at the back-row size once the top list gives way
+    "How will the regional clusters keep their best engineers when the capital pays them twice "
+    "as much?"
+)
 TOP = [
     "How do we keep engineers from moving to the capital?",
     "What should the state stop doing first?",
@@ -43,6 +48,30 @@ LONG_EN = [  # top questions of two lines and more at the back-row size
     "Is a cluster manager a civil servant, a consultant or an entrepreneur, in your experience?",
     "Short one?",
 ]
+LONG_1500 = " ".join(  # a long question, up to the limit an organiser may set (2000)
+    [
+        "Our cluster has grown from twelve to forty companies in five years, and most of the "
+        "growth came from small engineering firms that started around the university.",
+        "They now compete for the same people as the large plants, and the large plants pay more, "
+        "so the small firms train engineers who then leave within two years.",
+        "We tried a shared training centre, paid for by the regional budget and by the members, "
+        "but the large plants send most of the students and keep most of the graduates.",
+        "We also tried housing for young specialists, which helped for a while, until the rents "
+        "in the city caught up with the salaries and the waiting list grew longer than the queue.",
+        "The federal programmes we know of support either research or exports, and neither of "
+        "them pays for the people a small firm needs to keep before it can do either of those.",
+        "So my question to the panel has three parts.",
+        "First, which measures have actually kept engineers in your regions for more than five "
+        "years, and how did you measure that, if you did?",
+        "Second, should a cluster share its people between its members, for example through a "
+        "common pool of specialists who work for several firms, or does that only help the "
+        "largest members again?",
+        "Third, what would you ask the state to stop doing, or to do differently, so that a small "
+        "firm in a region can keep an engineer it has trained, instead of training one for the "
+        "capital every two years?",
+        "Thank you, and sorry for the long question: our members raise it at every meeting.",
+    ]
+)
 FIGURES: dict = {}
 
 # The height of a capital H in the element's own font, by the canvas's text metrics.
@@ -79,6 +108,76 @@ def clamped(locator) -> bool:
     """The text is cut off with an ellipsis: clamped to its lines, and there is more."""
     text = set_as(locator)
     return text["cut"] and text["clamp"] not in ("none", "", "0")
+
+
+# Which words of the question on screen a person sees: a word is shown when nine tenths of it are
+# inside the room the stage gives it (its window, the stage, the screen), hidden when nine tenths
+# are outside it, otherwise cut.
+SEEN = """() => {
+  const quote = document.getElementById("quote");
+  const clip = ["quote-window", "stage"]
+    .map((id) => document.getElementById(id).getBoundingClientRect())
+    .reduce((a, b) => ({ top: Math.max(a.top, b.top), bottom: Math.min(a.bottom, b.bottom),
+                         left: Math.max(a.left, b.left), right: Math.min(a.right, b.right) }),
+            { top: 0, bottom: innerHeight, left: 0, right: innerWidth });
+  const text = quote.firstChild;
+  const shown = [], cut = [];
+  let words = 0;
+  for (const match of text.textContent.matchAll(/\\S+/g)) {
+    const range = document.createRange();
+    range.setStart(text, match.index);
+    range.setEnd(text, match.index + match[0].length);
+    let area = 0, inside = 0;
+    for (const box of range.getClientRects()) {
+      const w = Math.max(0, Math.min(box.right, clip.right) - Math.max(box.left, clip.left));
+      const h = Math.max(0, Math.min(box.bottom, clip.bottom) - Math.max(box.top, clip.top));
+      area += box.width * box.height;
+      inside += w * h;
+    }
+    const share = area ? inside / area : 0;
+    if (share >= 0.9) shown.push(words);
+    else if (share > 0.1) cut.push(words);
+    words += 1;
+  }
+  const pages = document.getElementById("pages");
+  return { words, shown, cut, pages: pages.hidden ? null : pages.textContent };
+}"""
+
+
+def seen(page) -> dict:
+    """{words, shown: [word index], cut: [word index], pages: "1/3" or None} of the question."""
+    return page.evaluate(SEEN)
+
+
+def whole(page) -> bool:
+    """The question on screen is shown whole, on one screen: every word, none cut, no pages."""
+    words = seen(page)
+    return words["pages"] is None and not words["cut"] and len(words["shown"]) == words["words"]
+
+
+def settled(page) -> None:
+    """No fade or slide under way."""
+    page.wait_for_function("() => document.getAnimations().length === 0")
+
+
+def on_screen(events, new_context, text: str, language="en", clock=False, **settings):
+    """A new event with that question on screen and a short one in the top list; its screen, at
+    rest (clock: the page's timers run on Playwright's clock, to move it on)."""
+    created = events.create(language=language)
+    api = Api(events.server, created)
+    if settings:
+        api.settings(**settings)
+    short = "Короткий вопрос о кластерах?" if language == "ru" else "A short one?"
+    asked = ask_all(api, [text, short], [3, 1])
+    api.call("PUT", f"/events/{created['code']}/screen", body={"question_id": asked[0]["id"]})
+    page = new_context(**PROJECTOR).new_page()
+    if clock:
+        page.clock.install()
+    page.goto(created["urls"]["screen"] + f"?lang={language}")
+    expect(page.locator("#quote")).to_have_text(text)
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    settled(page)
+    return page
 
 
 def record(name: str, figures: dict) -> None:
@@ -152,7 +251,7 @@ def test_the_question_the_top_list_and_the_code_read_from_the_back_row(screen):
     code = measure(screen.locator("#join-code"))
     url = measure(screen.locator("#join-url"))
     qr = screen.locator("svg.qr").bounding_box()
-    assert quote["cap"] >= BACK_ROW_PX and not clamped(screen.locator("#quote")), quote
+    assert quote["cap"] >= BACK_ROW_PX and whole(screen), (quote, seen(screen))
     assert all(t["cap"] >= BACK_ROW_PX for t in tops), tops
     assert code["cap"] > quote["cap"], (code, quote)
     # the QR code: 46% of the screen's height, about 1 m on a 4 m wide image: ~10 m away
@@ -185,20 +284,24 @@ def test_the_question_the_top_list_and_the_code_read_from_the_back_row(screen):
     )
 
 
-def test_a_long_russian_question_still_fits(events, new_context):
-    created = events.create(language="ru")
-    api = Api(events.server, created)
-    asked = ask_all(api, [LONG_RU, "Короткий вопрос о кластерах?"], [3, 1])
-    api.call("PUT", f"/events/{created['code']}/screen", body={"question_id": asked[0]["id"]})
-    page = new_context(**PROJECTOR).new_page()
-    page.goto(created["urls"]["screen"] + "?lang=ru")
-    expect(page.locator("#quote")).to_have_text(LONG_RU)
-    page.wait_for_function("() => document.getAnimations().length === 0")
-    assert fits(page)
-    # still at the back-row size: what does not fit is cut off with an ellipsis, not shrunk
+def test_a_question_of_a_hundred_characters_shows_whole_at_the_back_row_size(events, new_context):
+    page = on_screen(events, new_context, HUNDRED)
     quote = measure(page.locator("#quote"))
-    assert quote["cap"] >= BACK_ROW_PX, quote
-    assert clamped(page.locator("#quote")), set_as(page.locator("#quote"))
+    assert quote["cap"] >= BACK_ROW_PX and whole(page) and fits(page), (quote, seen(page))
+    # it took the column: the top list gave way
+    expect(page.locator("#top-box")).to_be_hidden()
+    screenshot(page, "projector-100-characters-1920x1080")
+    record("question_of_100_characters", {"characters": len(HUNDRED), "cap_px": quote["cap"]})
+
+
+def test_a_long_russian_question_shows_whole(events, new_context):
+    page = on_screen(events, new_context, LONG_RU, language="ru")
+    assert fits(page)
+    # the top list gives way, then the question shrinks, not below the middle of the hall's size
+    expect(page.locator("#top-box")).to_be_hidden()
+    quote = measure(page.locator("#quote"))
+    assert MIDDLE_PX <= quote["cap"] < BACK_ROW_PX, quote
+    assert whole(page), seen(page)  # every word, none cut off, on one screen
     assert page.locator("body").inner_text().count("Задавайте вопросы на") == 1
     screenshot(page, "projector-long-russian-1920x1080")
     record(
@@ -206,7 +309,48 @@ def test_a_long_russian_question_still_fits(events, new_context):
         {
             "characters": len(LONG_RU),
             "cap_px": quote["cap"],
-            "lines_shown": set_as(page.locator("#quote"))["lines"],
+            "font_px": quote["font"],
+            "readable_from_m": round(quote["cap"] * MM_PER_PX / 25.4 * 3.048, 1),
+        },
+    )
+
+
+def test_a_question_too_long_for_one_screen_shows_a_screenful_at_a_time(events, new_context):
+    page = on_screen(events, new_context, LONG_1500, clock=True, max_question_length=2000)
+    assert fits(page)
+    quote = measure(page.locator("#quote"))
+    assert quote["cap"] >= MIDDLE_PX, quote  # the smallest size, no smaller
+    first = seen(page)
+    count = int(first["pages"].split("/")[1])
+    assert first["pages"] == f"1/{count}" and count >= 2, first
+    screenshot(page, "projector-long-question-page-1-1920x1080")
+    # page by page, the whole question: no word cut off, each shown on some page; each page
+    # stays 8 s at least (long enough to read it out), then the next one, then the first again
+    shown, words_a_page, seconds_a_page = set(), [], []
+    for n in [*range(1, count + 1), 1]:
+        expect(page.locator("#pages")).to_have_text(f"{n}/{count}")
+        expect(page.locator("#pages")).to_be_visible()
+        settled(page)
+        words = seen(page)
+        assert not words["cut"], (n, words)
+        shown |= set(words["shown"])
+        words_a_page.append(len(words["shown"]))
+        seconds = 0
+        while page.locator("#pages").text_content() == f"{n}/{count}" and seconds < 120:
+            page.clock.run_for(1000)
+            seconds += 1
+        seconds_a_page.append(seconds)
+    assert shown == set(range(first["words"])), sorted(set(range(first["words"])) - shown)
+    assert all(8 <= seconds < 120 for seconds in seconds_a_page), seconds_a_page
+    record(
+        "question_of_1500_characters",
+        {
+            "characters": len(LONG_1500),
+            "cap_px": quote["cap"],
+            "font_px": quote["font"],
+            "pages": count,
+            "words_a_page": words_a_page[:-1],
+            "seconds_a_page": seconds_a_page[:-1],
         },
     )
 
