@@ -19,6 +19,7 @@ const PAGE_MS = 8000;         // a screenful of a long question stays at least t
 const PAGE_CHARS_S = 15;      // and long enough to read it out (15 characters a second)
 let paging = null;            // the timer that turns the pages of a long question
 let shownKey = null;
+let shownLayout = null;       // the screen's mode and issue when the question was fitted
 let onScreenId = null;        // the question the event put on screen last
 let leaving = null;           // {question, until}: the answered question on its way out
 
@@ -28,6 +29,13 @@ function render() {
   app.classList.toggle("mode-questions", store.event.screen_mode !== "join");
   for (const el of document.querySelectorAll("p.event, .join-title")) el.textContent = store.event.title;
   const issue = store.issue(store.event.current_issue_id);
+  // fit the question again (at once) when the room it had changes: under the join slide it had
+  // none, and the issue's title above it may take one line or two
+  const layout = `${store.event.screen_mode}:${issue?.id}:${issue?.title}`;
+  if (layout !== shownLayout) {
+    shownLayout = layout;
+    shownKey = null;
+  }
   const label = issue ? t("issue_n", { n: issue.position + 1 }) : "";
   fill($("#issue"), issue ? h("span", { class: "label" }, label) : "", issue ? issue.title : "");
   $("#stage-issue").textContent = label;  // in the stage's corner when the header gives way

@@ -315,6 +315,22 @@ def test_a_long_russian_question_shows_whole(events, new_context):
     )
 
 
+def test_a_long_question_fits_when_the_join_slide_goes_off(events, new_context):
+    created = events.create(language="ru")
+    api = Api(events.server, created)
+    asked = ask_all(api, [LONG_RU], [1])
+    api.call("PUT", f"/events/{created['code']}/screen", body={"question_id": asked[0]["id"]})
+    api.call("PUT", f"/events/{created['code']}/screen-mode", body={"mode": "join"})
+    page = new_context(**PROJECTOR).new_page()
+    page.goto(created["urls"]["screen"] + "?lang=ru")  # opened under the join slide
+    expect(page.locator("#app")).to_have_class(re.compile(r"\bmode-join\b"))
+    api.call("PUT", f"/events/{created['code']}/screen-mode", body={"mode": "questions"})
+    expect(page.locator("#quote")).to_be_visible()
+    settled(page)
+    assert whole(page) and fits(page), seen(page)
+    assert measure(page.locator("#quote"))["cap"] >= MIDDLE_PX
+
+
 def test_a_question_too_long_for_one_screen_shows_a_screenful_at_a_time(events, new_context):
     page = on_screen(events, new_context, LONG_1500, clock=True, max_question_length=2000)
     assert fits(page)
