@@ -293,6 +293,13 @@ JS_STRINGS = {
         "questions first."
     ),
     "err_delete_confirm": lazy_gettext("Type the event's code exactly to delete it."),
+    # the organiser's pages word refusals by code too (issue 10, item 11)
+    "err_name_taken": lazy_gettext(
+        "Another moderator of this event already has this name; pick another name."
+    ),
+    "err_event_invalid": lazy_gettext(
+        "The event was not accepted; correct this and try again: %(problems)s"
+    ),
     "err_ends_before": lazy_gettext("The end time is before the start time."),
     "manage": lazy_gettext("Open its page: moderators, settings, programme"),
     "title": lazy_gettext("Title"),

@@ -11,10 +11,20 @@ import pytest
 from babel.messages.pofile import read_po
 
 from qa_app import domain
+from qa_app.auth import Actor
 from qa_app.errors import DomainError
 from qa_app.i18n import JS_STRINGS, TRANSLATIONS, Plural
 from qa_app.openapi import error_codes
-from qa_app.schemas import AskIn, MergeIn, ModerateIn, SettingsIn, ShowIn, UndoIn, VoteIn
+from qa_app.schemas import (
+    AskIn,
+    MergeIn,
+    ModerateIn,
+    SeatIn,
+    SettingsIn,
+    ShowIn,
+    UndoIn,
+    VoteIn,
+)
 from tests.conftest import make_event, make_participant, moderator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +107,11 @@ def test_the_servers_refusals_carry_the_details_the_pages_key_on(ctx):
     done = domain.moderate(mod, ModerateIn(question_id=first.id, text="Who pays for it?"))
     domain.undo(mod, UndoIn(action_id=done.action_id))
     seen["conflict/undone"] = refused(lambda: domain.undo(mod, UndoIn(action_id=done.action_id)))
+    organiser = Actor("admin", event.id)
+    domain.create_seat(organiser, SeatIn(name="Anna"))
+    seen["conflict/name_taken"] = refused(
+        lambda: domain.create_seat(organiser, SeatIn(name="anna"))
+    )
     domain.update_settings(mod, SettingsIn(voting_open=False))
     seen["closed/voting"] = refused(
         lambda: domain.vote(alice, VoteIn(question_id=first.id, up=True))

@@ -69,7 +69,10 @@ def _check_name_free(event_id: int, name: str) -> None:
     """Refuse a name an active seat of the event already has (case does not count)."""
     taken = {seat.name.casefold() for seat in active_seats(event_id)}
     if name.casefold() in taken:
-        raise Conflict(f"A moderator of this event is already called {name!r}; pick another name.")
+        raise Conflict(
+            f"A moderator of this event is already called {name!r}; pick another name.",
+            details={"reason": "name_taken"},
+        )
 
 
 def create_seat(actor: Actor, data: SeatIn) -> tuple[ModeratorSeat, str]:

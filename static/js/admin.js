@@ -3,7 +3,7 @@
 // page copies links,
 // adds, rotates and revokes moderator seats, changes settings and the blocklist, edits the
 // programme, archives and deletes.
-import { $, errorMessage, fill, h, REFUSALS, refusalKey, t } from "./live.js";
+import { $, errorMessage, fill, h, refusalKey, t } from "./live.js";
 
 const csrf = $("#admin").dataset.csrf;
 
@@ -17,12 +17,18 @@ async function api(method, path, body, type = "application/json") {
   return [res.ok, data];
 }
 
-/** The words for a refusal: the page's own (in its language) where the refusal has a detail
- * that REFUSALS names, else the server's message. */
+/** The words for a refusal, in the page's language, from its code and details (REFUSALS in
+ * live.js), never the server's English message. An event refused for its fields (the event file,
+ * the form, the corrected preview) also lists them as the details name them ("issue 2: must not
+ * be empty"), so the organiser knows what to correct. */
 function problem(data) {
   const error = data?.error;
-  if (error && refusalKey(error).includes("/") && REFUSALS[refusalKey(error)]) return errorMessage(error);
-  return error?.message || t("err_generic");
+  if (!error) return t("err_generic");
+  const places = Array.isArray(error.details) ? error.details.filter((d) => d?.where && d?.problem) : [];
+  if (refusalKey(error) === "invalid" && places.length) {
+    return t("err_event_invalid", { problems: places.slice(0, 5).map((d) => `${d.where}: ${d.problem}`).join("; ") });
+  }
+  return errorMessage(error);
 }
 
 // ---------------------------------------------------------------- creating

@@ -406,6 +406,7 @@ export const REFUSALS = {
   "conflict/archived": "err_archived",
   "conflict/issue_has_questions": "err_issue_has_questions",
   "conflict/speaker_has_questions": "err_speaker_has_questions",
+  "conflict/name_taken": "err_name_taken",
   "invalid/confirm/confirm": "err_delete_confirm",
   "invalid/ends_at/ends_before": "err_ends_before",
   "conflict": "err_conflict",

@@ -1,19 +1,25 @@
 // The screen, for a projector: the current issue, the question on screen, the top questions, the
 // join card (or, switched on from the console, the full-screen join slide) and the issue clock.
-// Sizes are for a 20 m hall (README, "The projector"): the question is set at the back-row size
-// and only shrinks when it cannot fit the column at that size; the top list shows as many
-// questions as fit whole at the middle-of-the-hall size.
+// Sizes are for a 20 m hall (README, "The projector"): the question and the top questions are set
+// at the back-row size (CSS --back-row). The top list shows fewer (up to three, as many as fit),
+// each clamped to two lines. The question on screen is never cut: too long for its room, it takes
+// the column (the top list and the header give way, the issue's number stays), then shrinks step
+// by step down to the middle-of-the-hall size (CSS --middle-hall), then shows a screenful at a
+// time with "1/3".
 import { $, fill, Store, connect, h, renderList, showState, t, tn } from "./live.js";
 import { formatLeft, msLeft } from "./clock.js";
 
 const app = $("#app");
 const code = app.dataset.code;
 const store = new Store();
-const TOP = 5;
-const BACK_ROW_VH = 10.6;     // the question's font size: capitals ≥ 80 px at 1080 px (README)
-const SMALLEST_VH = 2.5;      // a question too long for the column shrinks down to this
+const TOP = 3;                // the top questions shown at most (fewer when they do not fit)
 const ANSWERED_MS = 6000;     // an answered question stays this long, marked, as it leaves
+const STEP_VH = 0.2;          // the question shrinks by this much at a time
+const PAGE_MS = 8000;         // a screenful of a long question stays at least this long,
+const PAGE_CHARS_S = 15;      // and long enough to read it out (15 characters a second)
+let paging = null;            // the timer that turns the pages of a long question
 let shownKey = null;
+let shownLayout = null;       // the screen's mode and issue when the question was fitted
 let onScreenId = null;        // the question the event put on screen last
 let leaving = null;           // {question, until}: the answered question on its way out
 
@@ -23,8 +29,16 @@ function render() {
   app.classList.toggle("mode-questions", store.event.screen_mode !== "join");
   for (const el of document.querySelectorAll("p.event, .join-title")) el.textContent = store.event.title;
   const issue = store.issue(store.event.current_issue_id);
-  fill($("#issue"), issue ? h("span", { class: "label" }, t("issue_n", { n: issue.position + 1 })) : "",
-    issue ? issue.title : "");
+  // fit the question again (at once) when the room it had changes: under the join slide it had
+  // none, and the issue's title above it may take one line or two
+  const layout = `${store.event.screen_mode}:${issue?.id}:${issue?.title}`;
+  if (layout !== shownLayout) {
+    shownLayout = layout;
+    shownKey = null;
+  }
+  const label = issue ? t("issue_n", { n: issue.position + 1 }) : "";
+  fill($("#issue"), issue ? h("span", { class: "label" }, label) : "", issue ? issue.title : "");
+  $("#stage-issue").textContent = label;  // in the stage's corner when the header gives way
   noteAnswered();
   renderStage();
   renderTop(issue);
@@ -86,27 +100,89 @@ function renderTop(issue) {
   fitTop();
 }
 
-/** The back-row size, unless the question cannot fit the column even with no top list. */
+/** A size of the screen's CSS (--back-row, --middle-hall), in vh. */
+function sizeVh(name) {
+  return parseFloat(getComputedStyle(app).getPropertyValue(name));
+}
+
+/** The question on screen, whole: at the back-row size if it fits; if not, the top list and the
+ * header (the event's and the issue's titles) give it the column; still too long, it shrinks step
+ * by step, not below the middle-of-the-hall size; still too long, it shows a screenful at a time.
+ * Nothing is ever cut off. */
 function fitStage() {
   const stage = $("#stage");
   const quote = $("#quote");
-  const column = $(".main-col");
-  const gap = parseFloat(getComputedStyle(column).rowGap) || 0;
-  stage.style.maxHeight = `${column.clientHeight - $(".screen-head").offsetHeight - gap}px`;
-  let size = BACK_ROW_VH;
-  quote.style.fontSize = `${size}vh`;
-  if (stage.classList.contains("idle")) return;
-  while (size > SMALLEST_VH && (stage.scrollHeight > stage.clientHeight + 1
-    || quote.scrollHeight > quote.clientHeight + 1 || quote.scrollWidth > quote.clientWidth + 1)) {
-    size -= 0.2;
+  stopPaging();
+  app.classList.remove("roomy");
+  quote.style.fontSize = "";
+  const room = () => {  // the column, less the header when it shows
+    const column = $(".main-col");
+    const head = $(".screen-head").offsetHeight;
+    const gap = head ? parseFloat(getComputedStyle(column).rowGap) || 0 : 0;
+    stage.style.maxHeight = `${column.clientHeight - head - gap}px`;
+  };
+  const over = () => stage.scrollHeight > stage.clientHeight + 1
+    || quote.scrollWidth > quote.clientWidth + 1;
+  room();
+  if (stage.classList.contains("idle") || !over()) return;
+  app.classList.add("roomy");
+  room();
+  const smallest = sizeVh("--middle-hall");
+  for (let size = sizeVh("--back-row"); over() && size > smallest;) {
+    size = Math.max(smallest, size - STEP_VH);
     quote.style.fontSize = `${size}vh`;
   }
+  if (over()) startPaging();
 }
 
-/** Show as many of the top questions as fit whole below the stage (fewer rather than cut);
- * "no questions yet" only when nothing is on screen either. */
+/** Show the question a screenful at a time: the window over it holds whole lines only, as many
+ * on each page as the pages need (a last page of a few lines is spread over the others), and
+ * moves on by a page when it has been up long enough to read it out (8 s at least), round and
+ * round, with "1/3" in the corner. */
+function startPaging() {
+  const stage = $("#stage");
+  const quote = $("#quote");
+  const win = $("#quote-window");
+  const pages = $("#pages");
+  stage.classList.add("paged");
+  const line = parseFloat(getComputedStyle(quote).lineHeight);
+  const room = Math.max(1, Math.floor((win.clientHeight + 1) / line));
+  const lines = Math.round(quote.getBoundingClientRect().height / line);
+  const count = Math.ceil(lines / room);
+  const perPage = Math.ceil(lines / count);
+  const height = perPage * line;
+  win.style.flex = `0 0 ${height}px`;
+  let page = 0;
+  const show = () => {
+    quote.style.transform = page ? `translateY(${-page * height}px)` : "";
+    pages.textContent = `${page + 1}/${count}`;
+    const chars = (quote.textContent.length * Math.min(perPage, lines - page * perPage)) / lines;
+    paging = setTimeout(() => { page = (page + 1) % count; show(); },
+      Math.max(PAGE_MS, (chars / PAGE_CHARS_S) * 1000));
+  };
+  pages.hidden = false;
+  show();
+}
+
+function stopPaging() {
+  clearTimeout(paging);
+  paging = null;
+  $("#stage").classList.remove("paged");
+  $("#quote-window").style.flex = "";
+  $("#quote").style.transform = "";
+  $("#pages").hidden = true;
+}
+
+/** Show as many of the top questions as fit whole below the stage at the back-row size, each
+ * clamped to two lines with an ellipsis (CSS: they are reminders): fewer rather than smaller, none
+ * when the question on screen needs the room; "no questions yet" only when nothing is on screen
+ * either. */
 function fitTop() {
   const box = $("#top-box");
+  if (app.classList.contains("roomy")) {  // the question on screen needs the column
+    box.hidden = true;
+    return;
+  }
   const items = [...$("#top").children];
   const onStage = !$("#stage").classList.contains("idle");
   $("#top-empty").hidden = items.length > 0 || onStage;

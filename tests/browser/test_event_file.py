@@ -43,7 +43,9 @@ def test_the_example_event_file_uploads_from_admin(server, new_context, tmp_path
     )
     page.locator("#json-file").set_input_files(str(loose))
     page.locator("#create-json").click()
-    expect(page.locator("#create-error")).to_contain_text("notes: is not a field")
+    expect(page.locator("#create-error")).to_contain_text(
+        "The event was not accepted; correct this and try again: notes: is not a field"
+    )
     loose.write_text(loose.read_text().replace(' "notes": "draft",', ""))
     page.locator("#json-file").set_input_files(str(loose))
     page.locator("#create-json").click()

@@ -74,6 +74,31 @@ def test_a_draft_stays_on_its_issue_when_the_moderator_moves_on(events, server, 
 
 
 @SIZES
+def test_a_draft_keeps_its_issue_across_a_reconnect(events, server, new_context, size):
+    event, api, issues = scene(events, server)
+    context = new_context(**{**PHONE, "viewport": size})
+    page = context.new_page()
+    open_event(page, event)
+    box = page.get_by_label("Your question")
+    box.fill("Who trains the cluster managers?")
+    context.set_offline(True)
+    expect(page.locator("#conn")).to_have_text("Offline")
+    set_issue(api, issues[1])  # the moderator moves on while this phone is away
+    expect(page.locator("#now-banner")).to_be_hidden()  # not heard yet
+    context.set_offline(False)
+    expect(page.locator("#conn")).to_have_text("Live")
+    banner = page.locator("#now-banner")
+    expect(banner).to_contain_text("Now discussing: issue 2 — Which Russian clusters")
+    expect(page.get_by_role("tab", selected=True)).to_contain_text("1")  # kept on its issue
+    expect(box).to_have_value("Who trains the cluster managers?")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_function(OUTBOX_EMPTY)
+    asked = question_by_text(api, "Who trains the cluster managers?")
+    assert asked["issue_id"] == issues[0]  # filed under the issue it was written for
+    expect(page.locator("#questions .q", has_text="cluster managers")).to_be_visible()
+
+
+@SIZES
 def test_a_draft_survives_a_reload_with_its_issue_and_addressee(events, server, new_context, size):
     event, api, issues = scene(events, server)
     page = phone(new_context, size)
@@ -107,11 +132,12 @@ def test_a_draft_survives_a_reload_with_its_issue_and_addressee(events, server, 
     expect(page.get_by_label("Addressed to")).to_have_value("")
 
 
+@SIZES
 def test_the_name_is_required_before_send_when_anonymous_questions_are_off(
-    events, server, new_context
+    events, server, new_context, size
 ):
     event, api, _ = scene(events, server)
-    page = phone(new_context, VIEWPORTS[0])
+    page = phone(new_context, size)
     open_event(page, event)
     name = page.get_by_label("Your name")
     api.settings(anonymous_allowed=False)
@@ -203,9 +229,10 @@ def test_the_question_just_sent_is_scrolled_into_view_and_highlighted(
     expect(mine).not_to_have_class(re.compile("just-sent"), timeout=5000)  # briefly
 
 
-def test_my_questions_lists_every_status_in_words(events, server, new_context):
+@SIZES
+def test_my_questions_lists_every_status_in_words(events, server, new_context, size):
     event, api, issues = scene(events, server, settings={"pre_moderation": True})
-    page = phone(new_context, VIEWPORTS[0])
+    page = phone(new_context, size)
     open_event(page, event)
     texts = ["Pending one?", "Live one?", "Answered one?", "Dismissed one?", "Merged one?"]
     for text in [*texts, "Withdrawn one?"]:
@@ -236,7 +263,7 @@ def test_my_questions_lists_every_status_in_words(events, server, new_context):
         )
         expect(row.locator(".status")).to_have_text(words)
     expect(page.locator("#mine-count")).to_have_text("6")
-    screenshot(page, "phone-my-questions-360x740")
+    screenshot(page, f"phone-my-questions-{size['width']}x{size['height']}")
 
 
 @SIZES

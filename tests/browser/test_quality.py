@@ -14,6 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.live]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 BUDGET = 150 * 1024
 ARTIFACTS = ROOT / "test-artifacts"
+CONSOLE_HEADING = {"en": "Moderate: ", "ru": "Модерация: "}  # the console's h1 (screen readers)
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,12 @@ def serious_violations(page) -> list[dict]:
     ]
 
 
+def in_language(url: str, lang: str) -> str:
+    """The link opened in that language: ?lang= before the fragment (the moderator's #key=)."""
+    address, hash_, fragment = url.partition("#")
+    return f"{address}?lang={lang}{hash_}{fragment}"
+
+
 def log_in(page, url: str, admin) -> None:
     """Log in as the organiser (the form's labels in either language)."""
     page.goto(url)
@@ -69,18 +76,21 @@ def test_no_serious_accessibility_violations(event, admin, new_context, server, 
     """The join, audience, moderator, screen and organiser pages pass axe (serious, critical)."""
     urls = event["urls"]
     pages = {
-        "join": (PHONE, server.url + f"/?lang={lang}"),
-        "audience": (PHONE, urls["audience"] + f"?lang={lang}"),
+        "join": (PHONE, server.url + "/"),
+        "audience": (PHONE, urls["audience"]),
         "moderator": (LAPTOP, urls["moderator"]),
-        "screen": (PROJECTOR, urls["screen"] + f"?lang={lang}"),
+        "screen": (PROJECTOR, urls["screen"]),
     }
     found = {}
     for name, (options, url) in pages.items():
-        page = new_context(**options).new_page()
-        page.goto(url)
+        page = new_context(**options).new_page()  # fresh: no language cookie from another page
+        page.goto(in_language(url, lang))
+        expect(page.locator("html")).to_have_attribute("lang", lang)
         if name != "join":
             expect(page.locator("#conn")).to_have_attribute("data-state", "live")
             expect(page.locator("li").first).to_be_visible()
+        if name == "moderator":
+            expect(page.locator("h1")).to_contain_text(CONSOLE_HEADING[lang])
         found[name] = serious_violations(page)
     page = new_context(**LAPTOP).new_page()
     log_in(page, server.url + f"/admin/login?lang={lang}", admin)

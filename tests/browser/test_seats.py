@@ -110,3 +110,39 @@ def test_the_organiser_opens_the_console_from_admin_without_a_key(scene, server,
     expect(page).to_have_url(re.compile(f"/e/{event['code']}/moderate$"))
     expect(page.locator("#conn")).to_have_text("Live")
     expect(page.locator("#bad-link")).to_have_count(0)
+
+
+def test_the_organisers_refusals_read_in_the_pages_language(scene, events, server, new_context):
+    """A refused action on the organiser's Russian page reads in Russian, worded from the
+    refusal's code and details: a seat name taken (a conflict with a reason), and a seat revoked
+    on another page first (a conflict with none), never the server's English message."""
+    event = events.create()  # its one seat: "Moderator"
+    context = new_context(**LAPTOP, locale="ru-RU")
+    admin, stale = context.new_page(), context.new_page()
+    alerts: list[str] = []
+    for page in (admin, stale):
+        page.on(
+            "dialog",
+            lambda d: (alerts.append(d.message) if d.type == "alert" else None, d.accept()),
+        )
+    log_in(admin, server, event["code"])
+    expect(admin.locator("html")).to_have_attribute("lang", "ru")
+    card = admin.locator(f'[data-code="{event["code"]}"]')
+    add = card.locator("[data-add-seat]")
+    add.locator("input[name=name]").fill("moderator")  # taken: case does not count
+    add.locator("button").click()
+    expect(add.locator(".msg")).to_have_text(
+        "У другого модератора этого мероприятия уже есть такое имя; выберите другое."
+    )
+    expect(card.locator(".seat-name")).to_have_text(["Moderator"])
+
+    stale.goto(admin.url)  # a second tab, opened before the seat is revoked in the first
+    stale.wait_for_load_state()
+    card.locator("[data-seat]", has_text="Moderator").locator("[data-revoke]").click()
+    expect(card.locator(".seat-name")).to_have_count(0)
+    stale.locator(f'[data-code="{event["code"]}"] [data-revoke]').click()
+    for _ in range(50):  # the refused call's alert
+        if alerts:
+            break
+        stale.wait_for_timeout(100)
+    assert alerts == ["Тем временем всё изменилось; посмотрите ещё раз и повторите."]
