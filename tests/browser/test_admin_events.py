@@ -172,11 +172,14 @@ def test_the_preview_reads_dates_is_corrected_and_warns_of_the_same_programme(
     assert event["ends_at"] == "2017-01-12T18:00:00"
 
     page.locator("#preview").click()  # the same programme again, as pasted
+    title = "Best Innovation Cluster Management Practices"
+    expect(form.get_by_label("Title", exact=True)).to_have_value(title)  # the preview is back
+    expect(page.locator("#u-when")).to_have_text("Thu 12 Jan 2017, 15:30–17:30")
     page.locator("#create-text").click()
     expect(page.locator("#create-error")).to_contain_text("create another anyway?")
     expect(page.locator("#created")).to_contain_text("day two")  # nothing new yet
     page.locator("#create-text").click()
-    expect(page.locator("#created")).to_contain_text("Best Innovation Cluster Management Practices")
+    expect(page.locator("#created")).to_contain_text(title)
 
 
 def test_an_uploaded_file_warns_of_the_same_programme_before_creating(
