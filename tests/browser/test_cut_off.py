@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.live import wait_for
+
 from .conftest import LAPTOP, PHONE, Api
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
@@ -29,7 +31,13 @@ def test_a_banned_phone_says_so_in_its_language(events, new_context):
         page.locator("#ask button[type=submit]").click()
         expect(page.locator("li", has_text=QUESTIONS[lang])).to_be_visible()
         phones[lang] = page
-    asked = {q["text"]: q["id"] for q in api.state()["questions"]}
+    asked: dict[str, int] = {}
+
+    def both_stored() -> bool:  # a phone lists its question while it is still being sent
+        asked.update({q["text"]: q["id"] for q in api.state()["questions"]})
+        return all(text in asked for text in QUESTIONS.values())
+
+    wait_for(both_stored, what="both questions stored")
 
     for lang, page in phones.items():
         api.call("PUT", f"/questions/{asked[QUESTIONS[lang]]}/ban")
