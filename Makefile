@@ -3,6 +3,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+JOBS   ?= auto
 BIN    := $(VENV)/bin
 VENDOR := static/vendor/socket.io.esm.min.js
 
@@ -11,8 +12,14 @@ VENDOR := static/vendor/socket.io.esm.min.js
 run: setup ## Set up on first use, create the reference session, print its links and serve it.
 	$(BIN)/qa-app demo --host $(HOST) --port $(PORT)
 
+# Every test, in two runs: first those that may share the cores, on every core (pytest-xdist; a
+# file's tests stay on one worker, sharing its server or browser), then those that assert a bound
+# of time or memory, alone (tests/conftest.py, SERIAL). Both run; either failing fails.
 test: setup-test ## Set up on first use (with Chromium for the browser tests), then run every test.
-	$(BIN)/python -m pytest
+	@status=0; \
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -m "not serial" || status=$$?; \
+	$(BIN)/python -m pytest -m serial || status=$$?; \
+	exit $$status
 
 setup: $(VENV)/.installed $(VENDOR)
 

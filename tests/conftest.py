@@ -20,6 +20,29 @@ from qa_app.schemas import EventIn
 PG_SERVER = os.environ.get("QA_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# Tests that assert a bound of time or memory (a latency, a deadline, the memory slow phones
+# hold, a benchmark that must lose nothing) are marked `serial`: `make test` runs them alone,
+# after the others have run on every core, so that a browser test beside them on a small machine
+# cannot decide their outcome.
+SERIAL = {
+    "test_bench_smoke.py",
+    "test_connections.py",
+    "test_logins.py",
+    "test_pings.py",
+    "test_revocation.py",
+    "test_seats.py",
+    "test_sqlite_lock.py",
+}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark the tests of SERIAL's modules (files directly in tests/) `serial`."""
+    here = os.path.dirname(__file__)
+    for item in items:
+        if item.path.name in SERIAL and str(item.path.parent) == here:
+            item.add_marker(pytest.mark.serial)
+
+
 SEED_EVENT = {
     "title": "Best Innovation Cluster Management Practices",
     "starts_at": "2017-01-12T15:30:00",
