@@ -62,11 +62,14 @@ def test_every_phone_is_pinged_each_interval_and_one_that_stops_answering_is_let
         path = tmp_path / "event.json"
         path.write_text(json.dumps(SEED_EVENT))
         code = live.create_event(path)["code"]
-        phones = [open_phone(live.url, code) for _ in range(PHONES)]
-        silent = open_phone(live.url, code)
+        phones: list[websocket.WebSocket] = []
         try:
-            with ThreadPoolExecutor(PHONES + 1) as pool:
-                heard = pool.map(lambda ws: listen(ws, True, LISTEN), phones)
+            for _ in range(PHONES):
+                phones.append(open_phone(live.url, code))
+            silent = open_phone(live.url, code)
+            phones.append(silent)
+            with ThreadPoolExecutor(len(phones)) as pool:
+                heard = pool.map(lambda ws: listen(ws, True, LISTEN), phones[:-1])
                 gone = pool.submit(listen, silent, False, INTERVAL + TIMEOUT + 3)
                 heard = list(heard)
             for pings, closed in heard:
@@ -79,5 +82,6 @@ def test_every_phone_is_pinged_each_interval_and_one_that_stops_answering_is_let
             assert pings and len(pings) == 1, "a phone that does not answer is pinged once"
             assert closed, "a phone that stopped answering pings was not let go"
         finally:
-            for ws in [*phones, silent]:
-                ws.close()
+            for ws in phones:
+                ws.close()  # does nothing once the server has closed: then only shutdown does
+                ws.shutdown()
