@@ -21,11 +21,10 @@ PG_SERVER = os.environ.get("QA_TEST_POSTGRES", "postgresql+psycopg://postgres@12
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # Tests that assert a bound of time or memory (a latency, a deadline, the memory slow phones
-# hold, a benchmark that must lose nothing) are marked `serial`: `make test` runs them alone,
+# hold) are marked `serial`: `make test` runs them alone,
 # after the others have run on every core, so that a browser test beside them on a small machine
 # cannot decide their outcome.
 SERIAL = {
-    "test_bench_smoke.py",
     "test_connections.py",
     "test_logins.py",
     "test_pings.py",
