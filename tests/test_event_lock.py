@@ -75,6 +75,22 @@ def hold_the_lock(other, event_id: int, *changes: tuple[str, dict]):
     return connection, transaction
 
 
+def vote_behind_the_lock(app, actor, question_id, other, event_id, end: str, *changes) -> Voting:
+    """Vote while another connection holds the event's lock with changes; check that the vote
+    waits for it; then end that transaction ("commit" or "rollback") and let the vote finish."""
+    connection, transaction = hold_the_lock(other, event_id, *changes)
+    try:
+        voting = Voting(app, actor, question_id)
+        voting.start()
+        voting.join(1.0)
+        assert voting.is_alive(), "the vote did not wait for the other writer's lock"
+        getattr(transaction, end)()
+    finally:
+        connection.close()
+    voting.join(10)
+    return voting
+
+
 def votes_for(question_id: int) -> tuple[int, int]:
     """The question's vote rows and its kept count, as committed."""
     db.session.rollback()
@@ -100,32 +116,16 @@ def test_a_vote_waiting_for_the_lock_is_refused_by_what_changed_meanwhile(hall, 
         "participant_id": bob.participant_id,
         "question_id": question_id,
     }
-    connection, transaction = hold_the_lock(other, event_id, (change, params))
-    try:
-        voting = Voting(app, bob, question_id)
-        voting.start()
-        voting.join(1.0)
-        assert voting.is_alive(), "the vote did not wait for the other writer's lock"
-        transaction.commit()
-    finally:
-        connection.close()
-    voting.join(10)
+    voting = vote_behind_the_lock(
+        app, bob, question_id, other, event_id, "commit", (change, params)
+    )
     assert isinstance(voting.outcome, refusal), voting.outcome
     assert votes_for(question_id) == (0, 0)  # nothing written
 
 
 def test_a_vote_waiting_for_the_lock_counts_once_it_is_free(hall):
     app, event_id, bob, question_id, other = hall
-    connection, transaction = hold_the_lock(other, event_id)
-    try:
-        voting = Voting(app, bob, question_id)
-        voting.start()
-        voting.join(1.0)
-        assert voting.is_alive(), "the vote did not wait for the other writer's lock"
-        transaction.rollback()
-    finally:
-        connection.close()
-    voting.join(10)
+    voting = vote_behind_the_lock(app, bob, question_id, other, event_id, "rollback")
     assert voting.outcome.votes == 1 and voting.outcome.voted, voting.outcome
     assert votes_for(question_id) == (1, 1)
     version = db.session.get(Event, event_id, populate_existing=True).version
