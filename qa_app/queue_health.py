@@ -1,26 +1,38 @@
 """The message queue between server processes (Redis), and noticing when it fails.
 
 A Redis client that gives up fast (`redis_options`): a dead Redis is held against, never waited
-on. Socket.IO's manager is built here (`queue_options`) and taught to record how many processes
-heard each publish (`guard_manager`: the private `RedisManager._publish`, checked by
-tests/test_private_hooks.py; it could become a small RedisManager subclass passed as
-`client_manager`). `Receivers` notices a process that stopped listening. What the publisher does
-about it (hold, re-send) is in qa_app/realtime.py.
+on. Socket.IO's manager is built here (`queue_options`), a `CountingRedisManager`: a
+RedisManager that records how many processes heard each publish (overriding the private
+`RedisManager._publish`, checked by tests/test_private_hooks.py). `Receivers` notices a process
+that stopped listening. What the publisher does about it (hold, re-send) is in
+qa_app/realtime.py.
 """
 
 from __future__ import annotations
 
 import threading
 
+import socketio as python_socketio
 from flask import Flask
-
-from .extensions import socketio
 
 RECEIVERS_MEMORY_S = 90  # how long a missing receiver is waited for (re-subscribe back-off <= 60 s)
 QUEUE_RECHECK_S = 1.0  # while the message queue is down, how often it is tried again
 REDIS_TIMEOUT_S = 1.0  # a Redis that takes longer to connect or answer counts as down
 
 HEARD = threading.local()  # per greenlet once monkey-patched: the last publish's receivers
+
+
+class CountingRedisManager(python_socketio.RedisManager):
+    """python-socketio's Redis manager, recording in HEARD.count how many processes heard the
+    last publish of the calling greenlet (redis' PUBLISH count; None when the publish gave up).
+
+    Per greenlet, because python-socketio's emit returns nothing and other greenlets publish
+    through the same manager while one waits for Redis."""
+
+    def _publish(self, data):
+        heard = super()._publish(data)
+        HEARD.count = heard
+        return heard
 
 
 class Receivers:
@@ -63,31 +75,10 @@ def queue_options(app: Flask) -> dict:
     Flask-SocketIO would build the same Redis manager with redis-py's defaults, under which one
     publish to a Redis that stopped answering blocks the ticker for two 5 s timeouts.
     """
-    import socketio as python_socketio
-
     url = app.config.get("QA_MESSAGE_QUEUE")
     if not url:
         return {"message_queue": None, "client_manager": None}  # None: no stale manager is kept
     if not url.startswith(("redis://", "rediss://")):
         return {"message_queue": url}
-    manager = python_socketio.RedisManager(
-        url, channel="flask-socketio", redis_options=redis_options()
-    )
+    manager = CountingRedisManager(url, channel="flask-socketio", redis_options=redis_options())
     return {"message_queue": url, "client_manager": manager}
-
-
-def guard_manager():
-    """The client manager, taught to record how many processes heard each publish (None: lost)."""
-    manager = socketio.server.manager
-    if getattr(manager, "qa_guarded", False):
-        return manager
-    original = manager._publish
-
-    def publish(data):
-        heard = original(data)  # redis: subscribers reached; None when the publish gave up
-        HEARD.count = heard
-        return heard
-
-    manager._publish = publish
-    manager.qa_guarded = True
-    return manager

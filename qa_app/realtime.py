@@ -23,9 +23,8 @@ process listens again (checked every tick). Clients apply rows by `rev`, so a re
 harmless.
 
 Private hooks (tests/test_private_hooks.py): `RedisManager._publish` (its return value, the
-subscribers reached, is how a lost process is noticed) and the manager's `rooms` dict. Since
-`queue_options` builds the RedisManager itself, `guard_manager` could become a small RedisManager
-subclass overriding `_publish`, passed as `client_manager` (not done: behaviour unchanged).
+subscribers reached, is how a lost process is noticed: qa_app/queue_health.py's
+CountingRedisManager records it) and the manager's `rooms` dict.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ from flask import Flask, current_app
 
 from .extensions import db, socketio
 from .presence import Presence, PresenceStore, emit_presence
-from .queue_health import HEARD, QUEUE_RECHECK_S, Receivers, guard_manager
+from .queue_health import HEARD, QUEUE_RECHECK_S, Receivers
 from .rooms import moderator_room
 
 log = logging.getLogger(__name__)
@@ -194,8 +193,7 @@ class Publisher:
         if self.queue_down:
             socketio.emit(name, payload, to=room, ignore_queue=True)
             return None
-        guard_manager()
-        HEARD.count = None
+        HEARD.count = None  # CountingRedisManager sets it when the publish reaches Redis
         socketio.emit(name, payload, to=room)
         heard = HEARD.count
         if heard is None:

@@ -229,7 +229,7 @@ def _manager_rooms():
     "python-socketio",
     "socketio.RedisManager._publish(data) returns redis' PUBLISH count (None: gave up), "
     "called by emit; .channel",
-    "qa_app/queue_health.py (guard_manager wraps it)",
+    "qa_app/queue_health.py (CountingRedisManager overrides it)",
 )
 def _redis_publish():
     import socketio
