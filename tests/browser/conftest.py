@@ -85,6 +85,14 @@ class Events:
         path.write_text(json.dumps({**EVENT, **changes}))
         return self.server.create_event(path)
 
+    def with_a_question(self, text: str) -> tuple[dict, Api, dict]:
+        """A new event, an Api for it, and another participant's live question (text) under its
+        first issue: what a phone sees when it opens the audience page."""
+        event = self.create()
+        api = Api(self.server, event)
+        issue = api.state()["issues"][0]["id"]
+        return event, api, api.ask(api.participant(), issue, text)
+
 
 @pytest.fixture(scope="module")
 def events(server, tmp_path_factory) -> Events:

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import PHONE, Api, screenshot
+from .conftest import PHONE, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -15,12 +15,9 @@ THEIRS = "Will the ministry fund cluster brands abroad?"
 OFFLINE = "Asked in the basement without Wi-Fi: who pays for the export office?"
 
 
-def test_outbox_survives_a_reload_and_sends_once(events, new_context, server):
+def test_outbox_survives_a_reload_and_sends_once(events, new_context):
     """Offline: ask and vote, reload (the page comes from the service worker); online: sent once."""
-    event = events.create()
-    api = Api(server, event)
-    issue = api.state()["issues"][0]["id"]
-    theirs = api.ask(api.participant(), issue, THEIRS)
+    event, api, theirs = events.with_a_question(THEIRS)
 
     context = new_context(**PHONE)
     page = context.new_page()

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from tests.test_sqlite_lock import hold_write_lock
 
-from .conftest import PHONE, Api
+from .conftest import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -24,10 +24,7 @@ def test_a_vote_and_a_question_made_during_a_lock_arrive_once_it_is_released(
 ):
     """The server answers `busy` while another process holds SQLite's lock; the phone keeps both
     in its outbox and sends them again by itself until they are saved."""
-    event = events.create()
-    api = Api(server, event)
-    issue = api.state()["issues"][0]["id"]
-    theirs = api.ask(api.participant(), issue, THEIRS)
+    event, api, theirs = events.with_a_question(THEIRS)
     page = new_context(**PHONE).new_page()
     page.goto(event["urls"]["audience"])
     expect(page.locator("#conn")).to_have_text("Live")
@@ -81,12 +78,9 @@ def answer_votes_with_internal(page) -> list[str]:
     ],
 )
 def test_a_vote_that_keeps_failing_is_given_up_and_the_person_told(
-    events, new_context, server, locale, told
+    events, new_context, locale, told
 ):
-    event = events.create()
-    api = Api(server, event)
-    issue = api.state()["issues"][0]["id"]
-    api.ask(api.participant(), issue, THEIRS)
+    event, api, _ = events.with_a_question(THEIRS)
     page = new_context(**PHONE, locale=locale).new_page()
     sent = answer_votes_with_internal(page)
     page.goto(event["urls"]["audience"])
@@ -125,16 +119,11 @@ def count_votes_sent(page) -> list[str]:
         ("not_found", "This question no longer exists."),
     ],
 )
-def test_a_vote_that_can_never_succeed_is_given_up_at_once(
-    events, new_context, server, refusal, told
-):
+def test_a_vote_that_can_never_succeed_is_given_up_at_once(events, new_context, refusal, told):
     """A vote made offline reaches the server after voting was closed (`closed`) or after the
     question was taken away (`not_found`: dismissed, gone from every phone): the phone sends it
     once, drops it from the outbox at once, says why, and never sends it again."""
-    event = events.create()
-    api = Api(server, event)
-    issue = api.state()["issues"][0]["id"]
-    theirs = api.ask(api.participant(), issue, THEIRS)
+    event, api, theirs = events.with_a_question(THEIRS)
     context = new_context(**PHONE)
     page = context.new_page()
     sent = count_votes_sent(page)
