@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from . import asyncmode
+
 
 def _flag(name: str, default: bool) -> bool:
     """Read a boolean environment variable (1/true/yes/on)."""
@@ -49,7 +51,7 @@ class Config:
         self.QA_MESSAGE_QUEUE = os.environ.get("QA_MESSAGE_QUEUE") or None
         # NORMAL: an acknowledged write survives the process's crash; FULL: power loss too
         self.QA_SQLITE_SYNCHRONOUS = os.environ.get("QA_SQLITE_SYNCHRONOUS", "NORMAL")
-        self.QA_ASYNC_MODE = os.environ.get("QA_ASYNC_MODE", "gevent")
+        self.QA_ASYNC_MODE = asyncmode.configured()  # what `serve` patched the process for
         self.QA_TICK_MS = int(os.environ.get("QA_TICK_MS", "250"))
         self.QA_MAX_CONNECTIONS = int(os.environ.get("QA_MAX_CONNECTIONS", "20000"))
         self.QA_BACKLOG = int(os.environ.get("QA_BACKLOG", "2048"))
