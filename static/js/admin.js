@@ -1,8 +1,7 @@
 // The organiser's pages: the list creates events (programme text with a preview to correct,
 // form, JSON file; creating the same programme twice warns first, whichever way); an event's
-// page copies links,
-// adds, rotates and revokes moderator seats, changes settings and the blocklist, edits the
-// programme, archives and deletes.
+// page copies links, adds, rotates and revokes moderator seats, changes settings and the
+// blocklist, edits the programme, archives and deletes.
 import { $, errorMessage, fill, h, refusalKey, t } from "./live.js";
 
 const csrf = $("#admin").dataset.csrf;
