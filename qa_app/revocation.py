@@ -128,6 +128,7 @@ class Watcher:
         self.privileged: set[Grant] = set()  # the moderators' and admins' grants held
         self.phone_events: Counter[int] = Counter()  # event id -> participant sockets
         self.lock = threading.Lock()
+        self.sweeping = threading.Lock()  # held by the watcher's sweep (stop waits on it)
         self.running = False
         self.failing = False
 
@@ -168,7 +169,7 @@ class Watcher:
                 if not self.grant_of:
                     self.running = False
                     return
-            with self.app.app_context():
+            with self.sweeping, self.app.app_context():
                 try:
                     self.sweep()
                     self.failing = False
@@ -179,6 +180,18 @@ class Watcher:
                     self.failing = True
                 finally:
                     db.session.remove()
+
+    def stop(self) -> None:
+        """Watch no socket any more and wait for a sweep under way to end: after this the watcher
+        takes no database connection (an app being closed, its engine about to be disposed;
+        a connection taken meanwhile would be given back to a pool already thrown away)."""
+        with self.lock:
+            self.grant_of.clear()
+            self.sockets.clear()
+            self.privileged.clear()
+            self.phone_events.clear()
+        with self.sweeping:
+            pass
 
     def sweep(self) -> None:
         """Disconnect this process's sockets whose grant has ended (inside an app context)."""

@@ -141,6 +141,14 @@ def app(backend, tmp_path, request):
         application = create_app(test_config(f"sqlite:///{tmp_path / 'qa.db'}"))
         storage.upgrade(application)
     yield application
+    close(application)
+
+
+def close(application) -> None:
+    """Stop the app's credential watcher (a thread while sockets are open), then close its
+    database connections: a sweep still running would give its connection back to the pool
+    thrown away, which leaves it open until the garbage collector warns about it."""
+    application.extensions["qa_revocation"].stop()
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -165,9 +173,7 @@ def make_app(backend, tmp_path, request):
 
     yield make
     for application in made:
-        with application.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        close(application)
 
 
 @pytest.fixture

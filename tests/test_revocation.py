@@ -216,6 +216,23 @@ def test_a_socket_whose_key_another_process_rotated_is_refused_before_it_is_cut_
     mod.disconnect()
 
 
+@BOTH
+def test_a_stopped_watcher_lets_go_of_the_database(app, room):
+    # an app being closed (a test's, or a server shutting down) stops its watcher first: it must
+    # end its sweep under way and take no connection after that, while sockets stay open
+    moderator = connect(app, room["code"], room["key"])
+    phone = connect(app, room["code"], room["alice"])
+    watcher = app.extensions["qa_revocation"]
+    assert watcher.running
+    watcher.stop()
+    wait_for(lambda: not watcher.running, 2, "the watcher to end")
+    with app.app_context():
+        assert db.engine.pool.checkedout() == 0
+    assert moderator.is_connected() and phone.is_connected()
+    moderator.disconnect()
+    phone.disconnect()
+
+
 # -- the admin's sessions -----------------------------------------------------------------------
 
 
