@@ -214,7 +214,7 @@ def import_event():
 def get_event(code: str):
     """The snapshot of an event for the caller's role."""
     event = find_event(code)
-    return jsonify(domain.snapshot(actor_of(event), event))
+    return jsonify(domain.snapshot(actor_of(event)))
 
 
 @route(

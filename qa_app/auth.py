@@ -77,11 +77,6 @@ def moderator_session_token(seat: ModeratorSeat) -> str:
 
 # built once: every join, connection and page looks an event up by its code
 EVENT_BY_CODE = db.select(Event).where(Event.code == db.bindparam("code"))
-# every phone's connection and request: two columns, no ORM object to build
-PARTICIPANT_BY_TOKEN = db.select(Participant.id, Participant.banned).where(
-    Participant.token_hash == db.bindparam("token_hash"),
-    Participant.event_id == db.bindparam("event_id"),
-)
 
 
 def find_event(code: str) -> Event:
@@ -125,13 +120,13 @@ def actor_for(event: Event, token: str | None) -> Actor:
     """Resolve a token (or the admin's login session) to an actor of event."""
     if token:
         if token.startswith(PARTICIPANT_PREFIX):
-            found = db.session.execute(
-                PARTICIPANT_BY_TOKEN, {"token_hash": digest(token), "event_id": event.id}
-            ).first()
-            if found is not None:
-                if found.banned:
+            participant = db.session.scalar(
+                db.select(Participant).filter_by(token_hash=digest(token), event_id=event.id)
+            )
+            if participant is not None:
+                if participant.banned:
                     raise Banned(BANNED_MESSAGE)
-                return Actor("participant", event.id, found.id)
+                return Actor("participant", event.id, participant.id)
         elif token.startswith(MODERATOR_KEY_PREFIX):
             seat = seat_for_key(event, token)
             if seat is not None:

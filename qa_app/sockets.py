@@ -120,8 +120,9 @@ def on_connect(auth: object = None) -> dict | None:
         grant = revocation.grant_for(actor, event)
         name = who(actor) if actor.is_moderator else None
     except DomainError as exc:
-        db.session.rollback()
         raise refusal(exc) from None
+    finally:
+        db.session.rollback()
     session["qa_actor"] = astuple(actor)
     session["qa_grant"] = grant
     if actor.is_moderator:
@@ -132,8 +133,7 @@ def on_connect(auth: object = None) -> dict | None:
         join_room(audience_room(actor.event_id))
     if actor.participant_id is not None:
         join_room(participant_room(actor.participant_id))
-    # in the transaction that checked the token: the event is not read again
-    snapshot = domain.sync(actor, connect_since(auth.get("since")), event)
+    snapshot = domain.sync(actor, connect_since(auth.get("since")))
     if actor.is_moderator:  # which seat (or organiser) this console is: `moderating` names it
         snapshot["you"] = {"seat_id": actor.seat_id, "name": name}
     # the socket is ours: its snapshot needs no message queue

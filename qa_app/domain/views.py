@@ -192,11 +192,9 @@ def questions_for(actor: Actor, since: int) -> list[dict]:
     return views
 
 
-def sync(actor: Actor, since: int = 0, event: Event | None = None) -> dict:
-    """The state actor may see, with every question changed after version since; event is the
-    actor's event when the caller has just read it in this transaction (it is not read again)."""
-    if event is None or event.id != actor.event_id:
-        event = db.session.get(Event, actor.event_id, populate_existing=True)
+def sync(actor: Actor, since: int = 0) -> dict:
+    """The state actor may see, with every question changed after version since."""
+    event = db.session.get(Event, actor.event_id, populate_existing=True)
     if since == 0 and not actor.is_moderator:  # a phone or screen connecting: the hall's share
         return audience_snapshot(event, actor.participant_id)
     state = {
@@ -274,6 +272,6 @@ def audience_snapshot(event: Event, participant_id: int | None) -> dict:
     }
 
 
-def snapshot(actor: Actor, event: Event | None = None) -> dict:
-    """The whole state actor may see (sent once after connecting); event as for sync."""
-    return sync(actor, 0, event)
+def snapshot(actor: Actor) -> dict:
+    """The whole state actor may see (sent once after connecting)."""
+    return sync(actor, 0)
