@@ -142,7 +142,7 @@ def test_a_redis_outage_keeps_writes_acknowledged_and_delivers_them_once(two_ser
     # a phone joins each process during the outage (joins are rate-limited too)
     late = {name: Phone(url[name], code, joined(url[name], code, acks)) for name in servers}
     round_ = 0
-    while time.monotonic() - killed < WRITES_S:
+    while time.monotonic() - killed < WRITES_S or round_ < 2:  # votes up and down, however slow
         for name, voter in voters.items():
             # vote through one process for the questions asked through the other
             for qid in [before[other[name]], *during[other[name]]]:
@@ -167,7 +167,7 @@ def test_a_redis_outage_keeps_writes_acknowledged_and_delivers_them_once(two_ser
     refused = [(name, ack) for name, ack, _ in acks if not ack["ok"]]
     assert not [r for r in refused if r[1]["error"]["code"] == "internal"], refused
     assert not refused, refused  # nothing needed refusing: PostgreSQL was up throughout
-    assert len(during["a"]) == len(during["b"]) == 2 and round_ >= 3
+    assert len(during["a"]) == len(during["b"]) == 2  # asked and acknowledged during the outage
 
     wait_for(lambda: converged(phones), 90, "every phone to converge after Redis is back")
     convergence_s = time.monotonic() - back
