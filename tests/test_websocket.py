@@ -187,8 +187,10 @@ def test_a_phone_costs_the_server_one_open_file_and_gives_it_back(tmp_path):
         before = len(os.listdir(descriptors))
         phones = []
         for _ in range(20):
-            phone = socketio.Client(reconnection=False)
-            phone.connect(live.url, auth={"event": code}, transports=["websocket"])
+            # generous timeouts: on a loaded machine a handshake may take seconds, and this
+            # test counts files, not time
+            phone = socketio.Client(reconnection=False, request_timeout=30)
+            phone.connect(live.url, auth={"event": code}, transports=["websocket"], wait_timeout=30)
             phones.append(phone)
         # every phone's connect has returned: the server accepted all 20. Once its count of
         # open files stops moving, it holds one each: simple-websocket's duplicate of the socket
