@@ -113,9 +113,7 @@ def fresh_app(request, tmp_path):
         application = create_app(conftest.test_config(f"sqlite:///{tmp_path / 'other.db'}"))
         storage.upgrade(application)
     yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    conftest.close(application)
 
 
 def test_the_export_names_everything_by_reference_and_holds_no_secret(exported):
