@@ -34,6 +34,21 @@ SERIAL = {
 }
 
 
+def pytest_configure(config) -> None:
+    """Measure how slow the machine is now once, before any test loads it (tests/timing.py)."""
+    from tests import timing
+
+    timing.slower()
+
+
+def pytest_report_header(config) -> str:
+    """How much slower than usual the machine is now: the serial tests' bounds of time are
+    multiplied by it (tests/timing.py)."""
+    from tests import timing
+
+    return f"bounds of time x{timing.slower():.2f}: the machine's speed now (tests/timing.py)"
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark the tests of SERIAL's modules (files directly in tests/) `serial`."""
     here = os.path.dirname(__file__)

@@ -15,6 +15,7 @@ from qa_app.admin import set_admin_password
 from tests.conftest import csrf_token
 from tests.live import running_server
 from tests.test_revocation import add_admin, create_event_live, log_in_live
+from tests.timing import bound
 
 PASSWORD = "correct horse battery"
 
@@ -190,4 +191,4 @@ def test_a_login_flood_does_not_hold_back_the_hall(tmp_path):
     )
     assert answers and set(answers) == {401}  # every attempt was checked, none throttled
     assert len(answers) >= 10
-    assert p99 < 1.0, f"vote ack p99 {p99 * 1000:.0f} ms during the log-in flood"
+    assert p99 < bound(1.0), f"vote ack p99 {p99 * 1000:.0f} ms during the log-in flood"

@@ -23,6 +23,7 @@ import socketio
 
 from tests.conftest import SEED_EVENT, csrf_token
 from tests.live import running_server, wait_for
+from tests.timing import bound
 
 pytestmark = [pytest.mark.live, pytest.mark.filterwarnings("ignore::ResourceWarning")]
 
@@ -140,7 +141,7 @@ def test_a_lock_held_elsewhere_freezes_nothing_and_each_write_ends_once_or_busy(
         f"\n{hall.hold_s} s lock: {len(reads)} reads, slowest {slowest * 1000:.0f} ms; writes "
         f"{dict(codes)}, the longest {max(s for *_x, s in outcomes):.2f} s"
     )
-    assert slowest < 1.0, f"the slowest read took {slowest:.2f} s"
+    assert slowest < bound(1.0), f"the slowest read took {slowest:.2f} s"
     assert {c for _k, _i, c, _s in outcomes} <= {"ok", "busy"}, outcomes
     assert "busy" in {c for _k, _i, c, _s in outcomes}  # some waited out the whole deadline
     assert max(s for *_x, s in outcomes) < WRITE_DEADLINE_S + 3  # never a hang
