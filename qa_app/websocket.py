@@ -16,19 +16,25 @@ socket's writer greenlet through its queue (a busy socket, or a slow one whose k
 full, still gets the frame through its queue, in order). It also gives back the duplicate that
 simple-websocket makes of each socket, so that a phone costs one open file, not two, and reads
 each client's messages in the connection's own greenlet instead of simple-websocket's reader
-thread, so that a phone costs one greenlet fewer. With
+thread, so that a phone costs one greenlet fewer. Nor does a connection keep a writer greenlet
+asleep on its queue for its whole life (`serve`, `Writer`): whoever queues a packet for an idle
+socket starts a short-lived writer that sends what waits and ends, so an idle phone costs one
+greenlet, not two. With
 per-message compression (`QA_WS_COMPRESSION=1`) each text is framed, and compressed, by wsproto
 for each phone. eventlet's WebSocket frames in its own way; it gets the bounds only.
 
 Private hooks (tests/test_private_hooks.py checks each; pyproject.toml pins their ranges):
-engine.io's `Server._async['websocket']` and its private `_websocket_wsgi.SimpleWebSocketWSGI`,
+engine.io's `Server._async['websocket']` and `_async['queue']`, its private
+`_websocket_wsgi.SimpleWebSocketWSGI`, what its `Socket._websocket_handler` does (`serve` does
+the same without the writer greenlet),
 python-socketio's `Server._send_eio_packet`, simple-websocket's `.sock`/`.ws` and the socket it
 duplicates, wsproto's `FrameProtocol`. Upstream-style alternatives, not done yet: a
 `websocket_class` option of engine.io's Server (instead of replacing `_async`), with engine.io
 setting the socket timeout itself; a socketio.Server subclass overriding `_send_eio_packet`, or
 better an option for a broadcast to hand every recipient the same encoded packet (instead of
 replacing the method on the instance: Flask-SocketIO builds the Server, so a subclass needs an
-option there too); an option of simple-websocket not to duplicate gevent's socket.
+option there too); an option of simple-websocket not to duplicate gevent's socket; an option of
+engine.io's Socket to start its WebSocket writer on demand.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from contextlib import suppress
 from socket import SHUT_RDWR
 
 import simple_websocket
-from engineio import packet
+from engineio import exceptions, packet
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from wsproto.events import CloseConnection, TextMessage
 from wsproto.frame_protocol import CloseReason, FrameProtocol
@@ -126,7 +132,7 @@ class FramedWebSocket(SimpleWebSocketWSGI):
         self.ws.sock.settimeout(eio.ping_interval + eio.ping_timeout)  # a client answers pings
         socket.qa_websocket = self  # from now on a broadcast may write to it at once
         try:
-            return self.app(self)
+            return serve(socket, self)
         finally:
             del socket.qa_websocket  # leave no cycle for the garbage collector
 
@@ -223,6 +229,145 @@ class FramedWebSocket(SimpleWebSocketWSGI):
         return True
 
 
+class Writer:
+    """A connection's writer while something waits in its queue, and no greenlet otherwise.
+
+    engine.io gives each WebSocket a writer greenlet that sleeps on the socket's queue for the
+    connection's whole life. Here a put on the queue (a ping, an acknowledgement, a snapshot, a
+    broadcast the socket could not take at once, the end-of-connection mark) starts one if none
+    is running; it sends what waits, in order, and ends when the queue is empty. Under gevent
+    nothing switches between a put and its `kick`, nor between the writer finding the queue
+    empty and ending, so every packet is sent, by exactly one writer.
+    """
+
+    __slots__ = ("socket", "ws", "task")
+
+    def __init__(self, socket, ws) -> None:
+        self.socket, self.ws, self.task = socket, ws, None
+
+    def kick(self) -> None:
+        """Start the writer if none is running (the queue's `on_put`)."""
+        if self.task is None:
+            self.task = self.socket.server.start_background_task(self.drain)
+
+    def drain(self) -> None:
+        """Send what waits; at the end-of-connection mark, or when a send fails, close the
+        WebSocket (as engine.io's writer does) and drop what is left."""
+        try:
+            if not self.send_waiting():
+                self.ws.close()
+                self.drop_waiting()
+        finally:
+            self.task = None
+
+    def send_waiting(self) -> bool:
+        """Send the queued packets in order until the queue is empty (True); False at the
+        end-of-connection mark or when a send failed."""
+        queue, empty = self.socket.queue, self.socket.server.get_queue_empty_exception()
+        while True:
+            try:
+                item = queue.get(block=False)
+            except empty:
+                return True
+            queue.task_done()
+            if item is None:
+                return False
+            try:
+                self.ws.send(item.encode())
+            except Exception:  # noqa: BLE001 - a failed send ends the connection, as in engine.io
+                return False
+
+    def drop_waiting(self) -> None:
+        """Nothing more goes out: take what is left, so that a close(wait=True) waiting for
+        the queue to be done ends."""
+        queue, empty = self.socket.queue, self.socket.server.get_queue_empty_exception()
+        while True:
+            try:
+                queue.get(block=False)
+            except empty:
+                return
+            queue.task_done()
+
+    def join(self) -> None:
+        """Wait for a writer under way to end."""
+        task = self.task
+        if task is not None:
+            task.join()
+
+
+def serve(socket, ws) -> list:
+    """engine.io's `Socket._websocket_handler` (python-engineio 4.15), with a `Writer` instead
+    of its writer greenlet: upgrade from long-polling if the socket was connected, then read
+    the client's packets until it goes; then send what waits and close."""
+    server = socket.server
+    if socket.connected:  # an upgrade: the client long-polled until now
+        socket.upgrading = True  # hold packet sends during the upgrade
+        if not probed(ws.wait(), packet.PING, "probe"):
+            socket.upgrading = False
+            return []
+        ws.send(packet.Packet(packet.PONG, data="probe").encode())
+        socket.queue.put(packet.Packet(packet.NOOP))  # end the long-poll under way
+        if not probed(ws.wait(), packet.UPGRADE):
+            socket.upgraded = socket.upgrading = False
+            return []
+        socket.upgraded, socket.upgrading = True, False
+    else:
+        socket.connected = socket.upgraded = True
+    writer = Writer(socket, ws)
+    socket.queue.on_put = writer.kick
+    writer.kick()  # what was queued before (the connect handler's packets)
+    try:
+        while True:
+            message = ws.wait()
+            if message is None:  # the client went, or the connection was cut
+                break
+            try:
+                socket.receive(packet.Packet(encoded_packet=message))
+            except exceptions.UnknownPacketError:
+                pass
+            except exceptions.SocketIsClosedError:
+                break
+            except Exception:  # noqa: BLE001 - as engine.io: log it and end the connection
+                server.logger.exception("Unknown receive error")
+                break
+    except Exception as exc:  # noqa: BLE001 - a read error ends the connection
+        if not socket.closed:
+            server.logger.info("%s: Unexpected error %r, closing connection", socket.sid, exc)
+    socket.queue.put(None)  # the writer sends what waits, then closes the WebSocket
+    writer.join()
+    socket.queue.on_put = None
+    socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
+    return []
+
+
+def probed(message, packet_type: int, data=None) -> bool:
+    """Whether an upgrade's message is the packet expected (with its data, when given)."""
+    if message is None:
+        return False
+    received = packet.Packet(encoded_packet=message)
+    return received.packet_type == packet_type and (data is None or received.data == data)
+
+
+def kicking(queue_class: type) -> type:
+    """A subclass of the async server's queue that calls `on_put` after each put: the socket's
+    `Writer.kick` while it is on a WebSocket served here, None otherwise (long-polling)."""
+
+    class KickingQueue(queue_class):
+        __slots__ = ("on_put",)  # a hall has thousands of these: no __dict__ for each
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.on_put = None
+
+        def put(self, item, *args, **kwargs):
+            """Queue item; start the socket's writer if it has none running."""
+            super().put(item, *args, **kwargs)
+            if self.on_put is not None:
+                self.on_put()
+
+    return KickingQueue
+
+
 class EventletWebSocket:
     """eventlet's WebSocket under engine.io, which sets its timeout and message limit itself;
     its engine.io socket learns which WebSocket it has, so that a slow client can be cut."""
@@ -261,7 +406,8 @@ def install(server, framed: bool = True) -> bool:
     if queued is None:
         return False
     websocket = type("FramedWebSocket", (FramedWebSocket, base), {"framed": framed})
-    eio._async = dict(eio._async, websocket=websocket)  # engine.io builds each socket's from this
+    # engine.io builds each socket's WebSocket and queue from these
+    eio._async = dict(eio._async, websocket=websocket, queue=kicking(eio._async["queue"]))
     if framed:
         write_broadcasts_at_once(server, queued)
     return True

@@ -120,6 +120,36 @@ def _websocket_construction():
 
 @hook(
     "python-engineio",
+    "engineio.socket.Socket._websocket_handler: the upgrade, one writer greenlet taking the "
+    "queue until None, the read loop through receive(), then put(None), join, close(abort)",
+    "qa_app/websocket.py (serve does the same with a Writer started on demand)",
+)
+def _websocket_handler():
+    import engineio.socket
+
+    text = source(engineio.socket.Socket._websocket_handler)
+    steps = [
+        "self.upgrading = True",
+        "packet.Packet(packet.PONG, data='probe')",
+        "self.queue.put(packet.Packet(packet.NOOP))",
+        "self.upgraded = True",
+        "packets = self.poll()",
+        "ws.send(pkt.encode())",
+        "ws.close()",
+        "writer_task = self.server.start_background_task(writer)",
+        "self.receive(pkt)",
+        "self.queue.put(None)",
+        "writer_task.join()",
+        "self.close(wait=False, abort=True",
+    ]
+    places = [text.find(step) for step in steps]
+    missing = [step for step, place in zip(steps, places, strict=True) if place < 0]
+    assert not missing, f"no longer in the handler: {missing}"
+    assert places == sorted(places), "the handler's steps changed order"
+
+
+@hook(
+    "python-engineio",
     "engineio.socket.Socket .server .sid .queue .closed .upgrading .upgraded, "
     "close(wait, abort, reason)",
     "qa_app/websocket.py (send_now), qa_app/sendlimit.py (cut)",

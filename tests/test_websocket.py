@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+import socketio
 import websocket
 from wsproto.frame_protocol import FrameProtocol
 
@@ -199,3 +200,47 @@ def test_a_phone_costs_the_server_one_open_file_and_gives_it_back(tmp_path):
         with ThreadPoolExecutor(len(phones)) as pool:  # the client takes seconds to disconnect
             list(pool.map(lambda phone: phone.disconnect(), phones))
         wait_for(lambda: len(os.listdir(descriptors)) == before, what="every file given back")
+
+
+@pytest.mark.live
+def test_a_phone_that_long_polls_first_upgrades_to_websocket_and_keeps_its_session(tmp_path):
+    # a socket.io client's default: long-polling, then the upgrade to WebSocket, which
+    # qa_app/websocket.py serves (`serve`); the phone keeps its session and its updates
+    with running_server(tmp_path) as live:
+        path = tmp_path / "event.json"
+        path.write_text(json.dumps(SEED_EVENT))
+        code = live.create_event(path)["code"]
+        events: list[tuple[str, dict]] = []
+        phone = socketio.Client(reconnection=False)
+        phone.on("snapshot", lambda data: events.append(("snapshot", data)))
+        phone.on("update", lambda data: events.append(("update", data)))
+        phone.connect(live.url, auth={"event": code}, transports=["polling", "websocket"])
+        try:
+            sid = phone.get_sid()
+            wait_for(lambda: phone.transport() == "websocket", 10, "the upgrade to WebSocket")
+            wait_for(lambda: events, 10, "the snapshot")
+            api = f"{live.url}/api/v1"
+            token = requests.post(f"{api}/events/{code}/participants", json={}, timeout=10)
+            issue = events[0][1]["issues"][0]["id"]
+            asked = requests.post(
+                f"{api}/events/{code}/questions",
+                json={"issue_id": issue, "text": "Heard after the upgrade?", "client_id": "u1"},
+                headers={"Authorization": f"Bearer {token.json()['token']}"},
+                timeout=10,
+            )
+            assert asked.status_code == 201, asked.text
+
+            def heard() -> bool:
+                updates = [data for name, data in events if name == "update"]
+                return any(
+                    q["text"] == "Heard after the upgrade?" for u in updates for q in u["questions"]
+                )
+
+            wait_for(heard, 10, "the update on the upgraded socket")
+            assert phone.get_sid() == sid and phone.transport() == "websocket"
+            assert [name for name, _ in events].count("snapshot") == 1  # no second connection
+            # and a call over the upgraded socket is answered on it
+            answer = phone.call("sync", {"since": 0}, timeout=10)
+            assert answer["ok"] is True, answer
+        finally:
+            phone.disconnect()
