@@ -333,9 +333,10 @@ def serve(socket, ws) -> list:
     except Exception as exc:  # noqa: BLE001 - a read error ends the connection
         if not socket.closed:
             server.logger.info("%s: Unexpected error %r, closing connection", socket.sid, exc)
-    socket.queue.put(None)  # the writer sends what waits, then closes the WebSocket
-    writer.join()
-    socket.queue.on_put = None
+    finally:
+        socket.queue.put(None)  # the writer sends what waits, then closes the WebSocket
+        writer.join()
+        socket.queue.on_put = None  # no cycle left: queue, writer, socket
     socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
     return []
 
