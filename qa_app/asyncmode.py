@@ -24,8 +24,14 @@ def patch(mode: str | None = None) -> None:
     """Monkey-patch the standard library for mode (default: configured()); threading: nothing."""
     mode = mode or configured()
     if mode == "gevent":
-        from gevent import monkey
+        from gevent import config, monkey
 
+        # gevent records, for every greenlet it starts, the greenlet that started it, a dict
+        # shared down the tree and the stack that started it: for a debugging tool, at a cost
+        # for every connection, socket event and writer (GEVENT_TRACK_GREENLET_TREE=1 brings
+        # it back)
+        if "GEVENT_TRACK_GREENLET_TREE" not in os.environ:
+            config.track_greenlet_tree = False
         monkey.patch_all()
     elif mode == "eventlet":
         # psycopg 3 only notices gevent's patching; under eventlet its C wait would block the
