@@ -12,7 +12,8 @@ and catches up from its last version (`since`, docs/protocol.md). The kernel's s
 by each connection's `SO_SNDBUF` (`QA_SOCKET_SNDBUF`, qa_app/httpserver.py).
 
 Private hooks (tests/test_private_hooks.py): engine.io's `Server._async['queue']`, its Socket's
-`queue`, and the `queue` deque inside gevent's and eventlet's queues. Upstream-style, not done
+`queue`, and the `queue` of waiting items inside eventlet's queue and qa_app/sendqueue.py's
+(which replaces gevent's). Upstream-style, not done
 yet: a `max_queued_bytes` (or `queue_class`) option of engine.io's Server would replace both the
 queue subclass and the wrapped `send_packet` (a public method, wrapped on the instance because
 Flask-SocketIO builds the Server).
@@ -68,7 +69,7 @@ def counting(queue_class: type) -> type:
             """Whether more than limit bytes wait, not counting the largest message."""
             if self.waiting <= limit:  # the usual case: no need to look at each message
                 return False
-            waiting = self.queue  # the deque under gevent's and eventlet's queues alike
+            waiting = self.queue  # the items under SendQueue and eventlet's queue alike
             return self.waiting - max(map(size, waiting)) > limit
 
     return CountingQueue

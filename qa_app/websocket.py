@@ -24,7 +24,7 @@ per-message compression (`QA_WS_COMPRESSION=1`) each text is framed, and compres
 for each phone. eventlet's WebSocket frames in its own way; it gets the bounds only.
 
 Private hooks (tests/test_private_hooks.py checks each; pyproject.toml pins their ranges):
-engine.io's `Server._async['websocket']` and `_async['queue']`, its private
+engine.io's `Server._async['websocket']` and `_async['queue']` (qa_app/sendqueue.py), its private
 `_websocket_wsgi.SimpleWebSocketWSGI`, what its `Socket._websocket_handler` does (`serve` does
 the same without the writer greenlet),
 python-socketio's `Server._send_eio_packet`, simple-websocket's `.sock`/`.ws` and the socket it
@@ -49,6 +49,8 @@ from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from wsproto.events import CloseConnection, TextMessage
 from wsproto.frame_protocol import CloseReason, FrameProtocol
 from wsproto.utilities import LocalProtocolError
+
+from .sendqueue import SendQueue
 
 YIELD_EVERY = 250  # sends between two yields of a broadcast to other greenlets
 YIELD_FOR = 0.001  # seconds; a timer, so that the loop polls for I/O (sleep(0) need not)
@@ -246,7 +248,7 @@ class Writer:
         self.socket, self.ws, self.task = socket, ws, None
 
     def kick(self) -> None:
-        """Start the writer if none is running (the queue's `on_put`)."""
+        """Start the writer if none is running (the queue's `on_put`, qa_app/sendqueue.py)."""
         if self.task is None:
             self.task = self.socket.server.start_background_task(self.drain)
 
@@ -349,26 +351,6 @@ def probed(message, packet_type: int, data=None) -> bool:
     return received.packet_type == packet_type and (data is None or received.data == data)
 
 
-def kicking(queue_class: type) -> type:
-    """A subclass of the async server's queue that calls `on_put` after each put: the socket's
-    `Writer.kick` while it is on a WebSocket served here, None otherwise (long-polling)."""
-
-    class KickingQueue(queue_class):
-        __slots__ = ("on_put",)  # a hall has thousands of these: no __dict__ for each
-
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.on_put = None
-
-        def put(self, item, *args, **kwargs):
-            """Queue item; start the socket's writer if it has none running."""
-            super().put(item, *args, **kwargs)
-            if self.on_put is not None:
-                self.on_put()
-
-    return KickingQueue
-
-
 class EventletWebSocket:
     """eventlet's WebSocket under engine.io, which sets its timeout and message limit itself;
     its engine.io socket learns which WebSocket it has, so that a slow client can be cut."""
@@ -408,7 +390,7 @@ def install(server, framed: bool = True) -> bool:
         return False
     websocket = type("FramedWebSocket", (FramedWebSocket, base), {"framed": framed})
     # engine.io builds each socket's WebSocket and queue from these
-    eio._async = dict(eio._async, websocket=websocket, queue=kicking(eio._async["queue"]))
+    eio._async = dict(eio._async, websocket=websocket, queue=SendQueue)
     if framed:
         write_broadcasts_at_once(server, queued)
     return True

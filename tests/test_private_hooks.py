@@ -90,13 +90,16 @@ def _gevent_websocket_class():
 
 @hook(
     "python-engineio",
-    "engineio.Server._async['queue'] (each socket's queue, made by create_queue)",
-    "qa_app/sendlimit.py (install)",
+    "engineio.Server._async['queue'] (each socket's queue, made by create_queue) and, under "
+    "gevent, ['queue_empty'] is gevent.queue.Empty",
+    "qa_app/sendlimit.py (install), qa_app/sendqueue.py (SendQueue raises gevent's Empty)",
 )
 def _queue_class():
     import engineio
+    import gevent.queue
 
     eio = engineio.Server(async_mode="gevent")
+    assert eio.get_queue_empty_exception() is gevent.queue.Empty
 
     class Marked(eio._async["queue"]):
         pass
