@@ -26,15 +26,16 @@ for each phone. eventlet's WebSocket frames in its own way; it gets the bounds o
 Private hooks (tests/test_private_hooks.py checks each; pyproject.toml pins their ranges):
 engine.io's `Server._async['websocket']` and `_async['queue']` (qa_app/sendqueue.py), its private
 `_websocket_wsgi.SimpleWebSocketWSGI`, what its `Socket._websocket_handler` does (`serve` does
-the same without the writer greenlet),
-python-socketio's `Server._send_eio_packet`, simple-websocket's `.sock`/`.ws` and the socket it
-duplicates, wsproto's `FrameProtocol`. Upstream-style alternatives, not done yet: a
+the same without the writer greenlet), python-socketio's `Server._send_eio_packet`,
+simple-websocket's `.sock`/`.ws` and the socket it duplicates, wsproto's `FrameProtocol` and
+`WSConnection.handshake` (with its `_events`). Upstream-style alternatives, not done yet: a
 `websocket_class` option of engine.io's Server (instead of replacing `_async`), with engine.io
 setting the socket timeout itself; a socketio.Server subclass overriding `_send_eio_packet`, or
 better an option for a broadcast to hand every recipient the same encoded packet (instead of
 replacing the method on the instance: Flask-SocketIO builds the Server, so a subclass needs an
 option there too); an option of simple-websocket not to duplicate gevent's socket; an option of
-engine.io's Socket to start its WebSocket writer on demand.
+engine.io's Socket to start its WebSocket writer on demand; wsproto letting go of a finished
+handshake by itself.
 """
 
 from __future__ import annotations
@@ -80,6 +81,18 @@ class FrameCache:
 
 
 FRAMES = FrameCache()
+
+
+class HandshakeDone:
+    """What stands in for wsproto's handshake of an open connection: no events."""
+
+    @staticmethod
+    def events() -> tuple:
+        """None: the handshake's were all taken."""
+        return ()
+
+
+HANDSHAKE_DONE = HandshakeDone()
 
 
 class FrameRest(bytes):
@@ -131,6 +144,7 @@ class FramedWebSocket(SimpleWebSocketWSGI):
             environ, max_message_size=eio.max_http_buffer_size, **args
         )
         self.use_one_descriptor(environ)
+        self.drop_handshake()
         self.ws.sock.settimeout(eio.ping_interval + eio.ping_timeout)  # a client answers pings
         socket.qa_websocket = self  # from now on a broadcast may write to it at once
         try:
@@ -172,6 +186,15 @@ class FramedWebSocket(SimpleWebSocketWSGI):
         """End the TCP connection now: the reader sees the end, a blocked writer fails."""
         with suppress(OSError):
             self.ws.sock.shutdown(SHUT_RDWR)
+
+    def drop_handshake(self) -> None:
+        """Let go of wsproto's handshake once the connection is open: its h11 parser, the
+        request and an empty event deque, about 2 KB a phone kept for nothing, since wsproto's
+        WSConnection then only asks it for events, and it has none."""
+        connection = self.ws.ws  # wsproto's WSConnection
+        handshake = connection.handshake
+        if connection.connection is not None and not getattr(handshake, "_events", True):
+            connection.handshake = HANDSHAKE_DONE
 
     def use_one_descriptor(self, environ) -> None:
         """Use the server's own socket instead of simple-websocket's duplicate of it.

@@ -122,6 +122,28 @@ def _websocket_construction():
 
 
 @hook(
+    "wsproto",
+    "wsproto.WSConnection: .handshake (H11Handshake, its events in ._events) is only asked for "
+    "events once .connection is set; a server's handshake is done once it accepted",
+    "qa_app/websocket.py (FramedWebSocket.drop_handshake)",
+)
+def _wsproto_handshake():
+    from wsproto import ConnectionType, WSConnection
+    from wsproto.events import AcceptConnection, Request
+
+    for method in ("send", "receive_data"):
+        text = source(getattr(WSConnection, method))
+        assert "if self.connection is None:" in text and "self.handshake." in text, text
+    assert "yield from self.handshake.events()" in source(WSConnection.events)
+    server = WSConnection(ConnectionType.SERVER)
+    client = WSConnection(ConnectionType.CLIENT)
+    server.receive_data(client.send(Request(host="localhost", target="/")))
+    assert isinstance(next(server.events()), Request)
+    server.send(AcceptConnection())
+    assert server.connection is not None and not server.handshake._events
+
+
+@hook(
     "python-engineio",
     "engineio.socket.Socket._websocket_handler: the upgrade, one writer greenlet taking the "
     "queue until None, the read loop through receive(), then put(None), join, close(abort)",
