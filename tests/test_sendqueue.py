@@ -4,6 +4,8 @@ until everything put was sent), and tells the connection's writer of every put."
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
 
 import gevent
@@ -13,6 +15,34 @@ from gevent.queue import Empty
 from qa_app.sendqueue import SendQueue
 
 
+def own_hub(test):
+    """Run a test in a thread of its own, with gevent's hub of that thread: the worker's main
+    thread may hold greenlets of an app an earlier test made in gevent mode, which a hub there
+    would start running (and this test's would outlive it)."""
+
+    @functools.wraps(test)
+    def run():
+        failure: list[BaseException] = []
+
+        def body():
+            try:
+                test()
+            except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+                failure.append(exc)
+            finally:
+                gevent.get_hub().destroy(destroy_loop=True)
+
+        thread = threading.Thread(target=body, daemon=True)
+        thread.start()
+        thread.join(30)
+        assert not thread.is_alive(), "the test's greenlets did not finish in 30 s"
+        if failure:
+            raise failure[0]
+
+    return run
+
+
+@own_hub
 def test_packets_come_out_in_the_order_they_went_in_and_the_writer_hears_of_each():
     queue, kicks = SendQueue(), []
     queue.on_put = lambda: kicks.append(queue.qsize())
@@ -27,6 +57,7 @@ def test_packets_come_out_in_the_order_they_went_in_and_the_writer_hears_of_each
         queue.get_nowait()
 
 
+@own_hub
 def test_a_long_polls_get_waits_for_the_next_packet_or_times_out():
     queue = SendQueue()
     poll = gevent.spawn(queue.get, timeout=5)
@@ -48,6 +79,7 @@ def test_a_long_polls_get_waits_for_the_next_packet_or_times_out():
     assert sorted([first.get(timeout=3), second.get(timeout=3)]) == ["a", "b"]
 
 
+@own_hub
 def test_a_closing_connection_waits_until_everything_put_was_sent():
     queue = SendQueue()
     assert queue.join(timeout=0) is True  # nothing put: nothing to wait for
