@@ -48,16 +48,8 @@ class SendQueue:
     def get(self, block: bool = True, timeout: float | None = None):
         """The first item; if there is none, wait up to timeout seconds (forever with None,
         not at all when block is false), then raise gevent's queue.Empty."""
-        if not self.queue and block:
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while not self.queue:
-                left = None if deadline is None else deadline - time.monotonic()
-                if left is not None and left <= 0:
-                    break
-                if self.arrived is None:
-                    self.arrived = Event()
-                self.arrived.clear()
-                self.arrived.wait(left)
+        if block:
+            self.wait_while(self.empty, "arrived", timeout)
         if not self.queue:
             raise Empty
         return self.queue.pop(0)
@@ -84,13 +76,18 @@ class SendQueue:
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until every item put was marked done (up to timeout seconds); whether it was."""
+        return self.wait_while(lambda: self.unfinished > 0, "finished", timeout)
+
+    def wait_while(self, pending, event: str, timeout: float | None) -> bool:
+        """Wait while pending() holds, up to timeout seconds (forever with None), on the event
+        named `event`, made the first time someone waits; whether pending() ended."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.unfinished:
+        while pending():
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 return False
-            if self.finished is None:
-                self.finished = Event()
-            self.finished.clear()
-            self.finished.wait(left)
+            waiter = getattr(self, event) or Event()
+            setattr(self, event, waiter)
+            waiter.clear()
+            waiter.wait(left)
         return True

@@ -288,30 +288,28 @@ class Writer:
     def send_waiting(self) -> bool:
         """Send the queued packets in order until the queue is empty (True); False at the
         end-of-connection mark or when a send failed."""
-        queue, empty = self.socket.queue, self.socket.server.get_queue_empty_exception()
-        while True:
-            try:
-                item = queue.get(block=False)
-            except empty:
-                return True
-            queue.task_done()
+        for item in self.taken():
             if item is None:
                 return False
             try:
                 self.ws.send(item.encode())
             except Exception:  # noqa: BLE001 - a failed send ends the connection, as in engine.io
                 return False
+        return True
 
     def drop_waiting(self) -> None:
         """Nothing more goes out: take what is left, so that a close(wait=True) waiting for
         the queue to be done ends."""
-        queue, empty = self.socket.queue, self.socket.server.get_queue_empty_exception()
-        while True:
-            try:
-                queue.get(block=False)
-            except empty:
-                return
+        for _item in self.taken():
+            pass
+
+    def taken(self):
+        """Each item waiting in the queue, taken and marked done, until it is empty."""
+        queue = self.socket.queue
+        while not queue.empty():
+            item = queue.get(block=False)
             queue.task_done()
+            yield item
 
     def join(self) -> None:
         """Wait for a writer under way to end."""
