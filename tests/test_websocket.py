@@ -18,6 +18,7 @@ from wsproto.frame_protocol import FrameProtocol
 from qa_app.websocket import FrameCache, install
 from tests.conftest import SEED_EVENT
 from tests.live import running_server, wait_for
+from tests.test_revocation import event_on
 
 
 def unframe(frame: bytes) -> str:
@@ -207,9 +208,7 @@ def test_a_phone_that_long_polls_first_upgrades_to_websocket_and_keeps_its_sessi
     # a socket.io client's default: long-polling, then the upgrade to WebSocket, which
     # qa_app/websocket.py serves (`serve`); the phone keeps its session and its updates
     with running_server(tmp_path) as live:
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        code = live.create_event(path)["code"]
+        code = event_on(live, tmp_path)["code"]
         events: list[tuple[str, dict]] = []
         phone = socketio.Client(reconnection=False)
         phone.on("snapshot", lambda data: events.append(("snapshot", data)))
