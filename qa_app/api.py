@@ -20,6 +20,7 @@ from .auth import (
     actor_for,
     current_admin,
     find_event,
+    find_event_ref,
     moderator_session_token,
     require_moderator,
 )
@@ -222,10 +223,10 @@ def get_event(code: str):
 )
 def join(code: str):
     """Join an event as a new participant: returns its id and token (shown once)."""
-    event = find_event(code)
+    event = find_event_ref(code)
     data = parse(JoinIn, json_body())
-    participant, token = domain.join(event, data.display_name, request.remote_addr or "?")
-    return jsonify({"participant_id": participant.id, "token": token}), 201
+    joined = domain.join(event, data.display_name, request.remote_addr or "?")
+    return jsonify({"participant_id": joined.participant_id, "token": joined.token}), 201
 
 
 @route("POST", "/events/<code>/questions", "participant", body=AskIn, success=201)

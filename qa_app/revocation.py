@@ -45,15 +45,15 @@ class Grant(NamedTuple):
     value: int
 
 
-def grant_for(actor: Actor, event: Event) -> Grant | None:
-    """The grant of an actor resolved just now in event (None for a read-only screen)."""
+def grant_for(actor: Actor, event_id: int) -> Grant | None:
+    """The grant of an actor resolved just now in an event (None for a read-only screen)."""
     if actor.role == "moderator":
-        return Grant("seat", event.id, actor.seat_id)
+        return Grant("seat", event_id, actor.seat_id)
     if actor.role == "admin":
         admin_session = current_admin_session()
-        return Grant("admin", event.id, admin_session.id if admin_session else 0)
+        return Grant("admin", event_id, admin_session.id if admin_session else 0)
     if actor.participant_id is not None:
-        return Grant("participant", event.id, actor.participant_id)
+        return Grant("participant", event_id, actor.participant_id)
     return None
 
 

@@ -11,7 +11,7 @@ from flask import request, session
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from . import domain, realtime, revocation
-from .auth import Actor, actor_for, find_event
+from .auth import Actor, actor_for, find_event_ref
 from .domain.audit import who
 from .domain.views import event_view, moderator_view, view_for
 from .errors import DomainError, Forbidden, Invalid, as_busy
@@ -115,14 +115,13 @@ def on_connect(auth: object = None) -> dict | None:
         raise refusal(Invalid("Connect with auth = {event: CODE, token?: TOKEN}."))
     token = auth.get("token")
     try:
-        event = find_event(auth["event"])
+        event = find_event_ref(auth["event"])
         actor = actor_for(event, token if isinstance(token, str) else None)
-        grant = revocation.grant_for(actor, event)
+        grant = revocation.grant_for(actor, event.id)
         name = who(actor) if actor.is_moderator else None
     except DomainError as exc:
-        raise refusal(exc) from None
-    finally:
         db.session.rollback()
+        raise refusal(exc) from None
     session["qa_actor"] = astuple(actor)
     session["qa_grant"] = grant
     if actor.is_moderator:

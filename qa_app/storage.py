@@ -27,7 +27,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from flask_migrate import upgrade as alembic_upgrade
-from sqlalchemy import event, text
+from sqlalchemy import Executable, Result, event, text
 
 from .asyncmode import green_library
 from .errors import Busy
@@ -82,6 +82,13 @@ def _sqlite_pragmas(dbapi_connection, _record, synchronous: str) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
+
+
+def execute(statement: Executable, params: dict | None = None) -> Result:
+    """Run a Core statement on the session's connection, in the session's transaction, without
+    the ORM's per-statement work (about half the time of `db.session.execute`): for the few
+    statements every phone's join and connection runs."""
+    return db.session.connection().execute(statement, params)
 
 
 @contextmanager

@@ -224,8 +224,8 @@ def make_event(**changes) -> tuple[Event, str]:
 
 def make_participant(event: Event, name: str | None = None) -> tuple[Actor, str]:
     """Join event as a new participant; return its actor and token."""
-    participant, token = domain.join(event, name, "test")
-    return Actor("participant", event.id, participant.id), token
+    joined = domain.join(event, name, "test")
+    return Actor("participant", event.id, joined.participant_id), joined.token
 
 
 def moderator(event: Event) -> Actor:

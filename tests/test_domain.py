@@ -300,13 +300,21 @@ def test_a_connecting_phone_s_snapshot_is_the_full_read_with_its_own_questions_a
     gone = ask(bob, event, text="Dismissed one?", client_id="b2")
     domain.moderate(moderator(event), ModerateIn(question_id=gone.id, status="dismissed"))
     domain.vote(alice, VoteIn(question_id=other.id, up=True))
+    carol, _ = make_participant(event)  # has asked and voted nothing: the hall's shared list
+    dave, _ = make_participant(event)  # has only voted
+    domain.vote(dave, VoteIn(question_id=live.id, up=True))
     for _round in range(2):  # built, then from the cache
-        for actor in (alice, bob, screen):
+        for actor in (alice, bob, carol, dave, screen):
             state = domain.sync(actor, 0)
             assert state["questions"] == questions_for(actor, 0)
             assert state["event"] == event_view(db.session.get(Event, event.id))
+            assert state["version"] == db.session.get(Event, event.id).version
     assert [q["mine"] for q in domain.sync(alice, 0)["questions"]] == [True, False, True]
     assert [q["voted"] for q in domain.sync(alice, 0)["questions"]] == [False, True, False]
+    assert [(q["mine"], q["voted"]) for q in domain.sync(carol, 0)["questions"]] == [
+        (False,) * 2
+    ] * 2
+    assert [q["voted"] for q in domain.sync(dave, 0)["questions"]] == [True, False]
     # a change makes a new version: the next snapshot shows it
     domain.moderate(moderator(event), ModerateIn(question_id=other.id, status="answered"))
     assert domain.sync(screen, 0)["questions"][1]["status"] == "answered"

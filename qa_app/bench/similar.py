@@ -145,7 +145,7 @@ def run(questions: int = 1000, keystrokes: int = 500, arrivals: int = 100) -> di
             )
             issue, event_id = event.issues[0].id, event.id
             actors = [
-                Actor("participant", event_id, domain.join(event, None, "bench")[0].id)
+                Actor("participant", event_id, domain.join(event, None, "bench").participant_id)
                 for _ in range(PARTICIPANTS)
             ]
             texts = question_texts(questions + arrivals)

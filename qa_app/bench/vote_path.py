@@ -68,8 +68,8 @@ def make_hall(folder: Path, variant: str):
         issue = created.issues[0].id
         actors = []
         for _ in range(PARTICIPANTS):
-            participant, _token = domain.join(created, None, "bench")
-            actors.append(Actor("participant", created.id, participant.id))
+            joined = domain.join(created, None, "bench")
+            actors.append(Actor("participant", created.id, joined.participant_id))
         asks = (
             AskIn(issue_id=issue, text=f"Question {n}?", client_id=f"q{n}")
             for n in range(QUESTIONS)

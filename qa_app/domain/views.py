@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, or_, select
 
-from .. import blocklist
+from .. import blocklist, storage
 from ..auth import Actor
+from ..errors import NotFound
 from ..extensions import db
 from ..models import PUBLIC_STATUSES, Event, Issue, Question, Speaker, Vote
 
@@ -194,9 +196,9 @@ def questions_for(actor: Actor, since: int) -> list[dict]:
 
 def sync(actor: Actor, since: int = 0) -> dict:
     """The state actor may see, with every question changed after version since."""
-    event = db.session.get(Event, actor.event_id, populate_existing=True)
     if since == 0 and not actor.is_moderator:  # a phone or screen connecting: the hall's share
-        return audience_snapshot(event, actor.participant_id)
+        return audience_snapshot(actor.event_id, actor.participant_id)
+    event = db.session.get(Event, actor.event_id, populate_existing=True)
     state = {
         "version": event.version,
         "event": event_view(event),
@@ -209,32 +211,61 @@ def sync(actor: Actor, since: int = 0) -> dict:
     return state
 
 
+# one row each, run for every phone that connects (storage.execute: no ORM objects)
+EVENT_VERSION = select(Event.version, Event.code).where(Event.id == bindparam("event"))
+HAS_OWN = select(
+    or_(
+        exists().where(Question.participant_id == bindparam("participant")),
+        exists().where(Vote.participant_id == bindparam("participant")),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every phone and screen of an event gets alike in its snapshot at one version, as
+    JSON-ready objects shared by every snapshot and never changed."""
+
+    version: int
+    event: dict
+    issues: list[dict]
+    speakers: list[dict]
+    public: list[dict]  # the public questions, as a screen sees them
+    fresh: list[dict]  # the same, as a phone that has asked and voted nothing sees them
+
+
 class HallCache:
-    """What every phone and screen of an event gets alike in its snapshot, built once per event
-    version: the event, issues, speakers and public questions (as JSON-ready objects shared by
-    every snapshot, never changed). A hall joining at once takes the same version thousands of
-    times; any change bumps the version, so an entry is never stale. One entry per event."""
+    """The Shared part of each event's snapshot, built once per event version. A hall joining
+    at once takes the same version thousands of times; any change bumps the version, so an
+    entry is never stale. One entry per event."""
 
     def __init__(self) -> None:
-        # event id -> (version, join code, shared part); the code tells a deleted event from a
-        # new one that was given its id again
-        self.entries: dict[int, tuple[int, str, dict]] = {}
+        # event id -> (join code, shared part); the code tells a deleted event from a new one
+        # that was given its id again
+        self.entries: dict[int, tuple[str, Shared]] = {}
 
-    def get(self, event: Event) -> dict:
-        """The shared part of event's snapshot at its current version (read in this session)."""
-        entry = self.entries.get(event.id)
-        if entry is not None and entry[:2] == (event.version, event.code):
-            return entry[2]
+    def get(self, event_id: int) -> Shared:
+        """The shared part of the event's snapshot at its current version."""
+        row = storage.execute(EVENT_VERSION, {"event": event_id}).first()
+        if row is None:
+            raise NotFound("This event no longer exists.", details={"what": "event"})
+        entry = self.entries.get(event_id)
+        if entry is not None and (entry[1].version, entry[0]) == tuple(row):
+            return entry[1]
+        event = db.session.get(Event, event_id, populate_existing=True)
         query = select(Question).where(
             Question.event_id == event.id, Question.status.in_(PUBLIC_STATUSES)
         )
-        shared = {
-            "event": event_view(event),
-            "issues": [issue_view(issue) for issue in event.issues],
-            "speakers": [speaker_view(speaker) for speaker in event.speakers],
-            "public": [question_view(q) for q in db.session.scalars(query.order_by(Question.id))],
-        }
-        self.entries[event.id] = (event.version, event.code, shared)
+        public = [question_view(q) for q in db.session.scalars(query.order_by(Question.id))]
+        shared = Shared(
+            version=event.version,
+            event=event_view(event),
+            issues=[issue_view(issue) for issue in event.issues],
+            speakers=[speaker_view(speaker) for speaker in event.speakers],
+            public=public,
+            fresh=[view | {"mine": False, "voted": False} for view in public],
+        )
+        self.entries[event.id] = (event.code, shared)
         return shared
 
 
@@ -243,33 +274,44 @@ def hall_cache() -> HallCache:
     return current_app.extensions.setdefault("qa_hall_cache", HallCache())
 
 
-def audience_snapshot(event: Event, participant_id: int | None) -> dict:
+def audience_snapshot(event_id: int, participant_id: int | None) -> dict:
     """The whole state a phone (participant_id) or a screen (None) may see: the hall's shared
     part, with the phone's own questions (whatever their status) and its votes laid over it.
-    The same as questions_for(actor, 0) gives, in a query or two instead of a full read."""
-    shared = hall_cache().get(event)
-    questions = shared["public"]
+    The same as questions_for(actor, 0) gives, in a query or two instead of a full read; a phone
+    that has asked and voted nothing (every phone of a hall joining) takes the shared part as
+    it is."""
+    shared = hall_cache().get(event_id)
+    questions = shared.public
     if participant_id is not None:
-        own = {
-            q.id: audience_view(q, participant_id)
-            for q in db.session.scalars(
-                select(Question).where(
-                    Question.event_id == event.id, Question.participant_id == participant_id
-                )
-            )
-        }
-        public_ids = [view["id"] for view in questions]
-        voted = voted_ids(participant_id, public_ids + [i for i in own if i not in public_ids])
-        views = {view["id"]: own.get(view["id"]) or view | {"mine": False} for view in questions}
-        views.update(own)
-        questions = [views[i] | {"voted": i in voted} for i in sorted(views)]
+        if storage.execute(HAS_OWN, {"participant": participant_id}).scalar():
+            questions = own_view(shared, event_id, participant_id)
+        else:
+            questions = shared.fresh
     return {
-        "version": event.version,
-        "event": shared["event"],
-        "issues": shared["issues"],
-        "speakers": shared["speakers"],
+        "version": shared.version,
+        "event": shared.event,
+        "issues": shared.issues,
+        "speakers": shared.speakers,
         "questions": questions,
     }
+
+
+def own_view(shared: Shared, event_id: int, participant_id: int) -> list[dict]:
+    """The public questions with a phone's own questions (whatever their status) and its votes
+    laid over them."""
+    own = {
+        q.id: audience_view(q, participant_id)
+        for q in db.session.scalars(
+            select(Question).where(
+                Question.event_id == event_id, Question.participant_id == participant_id
+            )
+        )
+    }
+    public_ids = [view["id"] for view in shared.public]
+    voted = voted_ids(participant_id, public_ids + [i for i in own if i not in public_ids])
+    views = {view["id"]: own.get(view["id"]) or view | {"mine": False} for view in shared.public}
+    views.update(own)
+    return [views[i] | {"voted": i in voted} for i in sorted(views)]
 
 
 def snapshot(actor: Actor) -> dict:
