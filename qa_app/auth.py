@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app, session
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -82,12 +82,12 @@ class EventRef:
 
     id: int
     code: str
-    archived_at: datetime | None
+    archived: bool
 
 
 # built once: every join, connection and page looks an event up by its code
 EVENT_BY_CODE = select(Event).where(Event.code == bindparam("code"))
-EVENT_REF_BY_CODE = select(Event.id, Event.code, Event.archived_at).where(
+EVENT_REF_BY_CODE = select(Event.id, Event.code, Event.archived_at.is_not(None)).where(
     Event.code == bindparam("code")
 )
 PARTICIPANT_BY_TOKEN = select(Participant.id, Participant.banned).where(
@@ -118,10 +118,10 @@ def find_event_ref(code: str) -> EventRef:
     wanted = normalise_code(code)
     row = None
     if wanted.isascii() and wanted.isalnum():
-        row = storage.execute(EVENT_REF_BY_CODE, {"code": wanted}).first()
+        row = storage.fetch_one(EVENT_REF_BY_CODE, {"code": wanted})
     if row is None:
         raise _not_found(wanted)
-    return EventRef(*row)
+    return EventRef(row[0], row[1], bool(row[2]))
 
 
 def active_seat(event_id: int, **match: object) -> ModeratorSeat | None:
@@ -152,13 +152,14 @@ def actor_for(event: Event | EventRef, token: str | None) -> Actor:
     """Resolve a token (or the admin's login session) to an actor of event."""
     if token:
         if token.startswith(PARTICIPANT_PREFIX):
-            found = storage.execute(
+            found = storage.fetch_one(
                 PARTICIPANT_BY_TOKEN, {"token_hash": digest(token), "event": event.id}
-            ).first()
+            )
             if found is not None:
-                if found.banned:
+                participant_id, banned = found
+                if banned:
                     raise Banned(BANNED_MESSAGE)
-                return Actor("participant", event.id, found.id)
+                return Actor("participant", event.id, participant_id)
         elif token.startswith(MODERATOR_KEY_PREFIX):
             seat = seat_for_key(event, token)
             if seat is not None:

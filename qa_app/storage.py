@@ -27,7 +27,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 from flask_migrate import upgrade as alembic_upgrade
-from sqlalchemy import Executable, Result, event, text
+from sqlalchemy import Executable, Result, Select, event, text
 
 from .asyncmode import green_library
 from .errors import Busy
@@ -82,6 +82,30 @@ def _sqlite_pragmas(dbapi_connection, _record, synchronous: str) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
+
+
+_compiled: dict[tuple[Executable, str], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def fetch_one(statement: Select, params: dict) -> tuple | None:
+    """The first row of a read, run on the DBAPI cursor of the session's connection, in the
+    session's transaction: the statement is compiled once per dialect, and no SQLAlchemy result
+    is built (a sixth of `execute`'s time). Only for reads of integers, strings and booleans
+    (nothing is converted: SQLite gives a boolean as 0 or 1): the few reads every phone's join
+    and connection makes."""
+    connection = db.session.connection()
+    key = (statement, connection.dialect.name)
+    compiled = _compiled.get(key)
+    if compiled is None:
+        done = statement.compile(dialect=connection.dialect)
+        compiled = _compiled[key] = (done.string, done.positiontup)
+    sql, order = compiled
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, [params[name] for name in order] if order else params)
+        return cursor.fetchone()
+    finally:
+        cursor.close()
 
 
 def execute(statement: Executable, params: dict | None = None) -> Result:

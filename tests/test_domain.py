@@ -285,6 +285,36 @@ def test_export_lists_every_question(ctx):
         domain.export_rows(alice)
 
 
+def test_a_phone_s_lookups_find_its_event_and_token_and_refuse_the_rest(ctx):
+    """What a phone's join and connection read as raw rows (storage.fetch_one): the same
+    answers on SQLite and PostgreSQL, a ban and an archive included."""
+    from qa_app.auth import EventRef, actor_for, find_event_ref
+    from qa_app.errors import Banned, Unauthorized
+    from qa_app.models import utcnow
+    from qa_app.schemas import BanIn
+
+    event, _ = make_event()
+    alice, token = make_participant(event)
+    ref = find_event_ref(f" {event.code.lower()} ")
+    assert ref == EventRef(event.id, event.code, False)
+    assert actor_for(ref, token) == alice
+    with pytest.raises(Unauthorized):
+        actor_for(ref, token[:-1])
+    other, _ = make_event()
+    with pytest.raises(Unauthorized):  # a token of another event's phone
+        actor_for(find_event_ref(other.code), token)
+    question = ask(alice, event)
+    domain.ban(moderator(event), BanIn(question_id=question.id))
+    with pytest.raises(Banned):
+        actor_for(ref, token)
+    db.session.get(Event, event.id).archived_at = utcnow()
+    db.session.commit()
+    assert find_event_ref(event.code).archived is True
+    for junk in ("ZZZZZZ", "", "AB\x00CD"):
+        with pytest.raises(NotFound):
+            find_event_ref(junk)
+
+
 def test_a_connecting_phone_s_snapshot_is_the_full_read_with_its_own_questions_and_votes(ctx):
     from qa_app.domain.views import event_view, questions_for
 

@@ -102,7 +102,7 @@ ADD_PARTICIPANT = insert(Participant)
 
 def join(event: Event | EventRef, display_name: str | None, client_key: str) -> Joined:
     """Register a new audience device for event; return its id and token (shown once)."""
-    if event.archived_at is not None:
+    if event.archived:
         raise archived()
     ratelimit.hit("join", client_key)
     token = new_participant_token()

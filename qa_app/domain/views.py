@@ -211,7 +211,7 @@ def sync(actor: Actor, since: int = 0) -> dict:
     return state
 
 
-# one row each, run for every phone that connects (storage.execute: no ORM objects)
+# one row each, run for every phone that connects (storage.fetch_one)
 EVENT_VERSION = select(Event.version, Event.code).where(Event.id == bindparam("event"))
 HAS_OWN = select(
     or_(
@@ -246,7 +246,7 @@ class HallCache:
 
     def get(self, event_id: int) -> Shared:
         """The shared part of the event's snapshot at its current version."""
-        row = storage.execute(EVENT_VERSION, {"event": event_id}).first()
+        row = storage.fetch_one(EVENT_VERSION, {"event": event_id})
         if row is None:
             raise NotFound("This event no longer exists.", details={"what": "event"})
         entry = self.entries.get(event_id)
@@ -283,7 +283,7 @@ def audience_snapshot(event_id: int, participant_id: int | None) -> dict:
     shared = hall_cache().get(event_id)
     questions = shared.public
     if participant_id is not None:
-        if storage.execute(HAS_OWN, {"participant": participant_id}).scalar():
+        if storage.fetch_one(HAS_OWN, {"participant": participant_id})[0]:
             questions = own_view(shared, event_id, participant_id)
         else:
             questions = shared.fresh
