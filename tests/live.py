@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,15 @@ class Server:
         return json.loads(
             self.cli("create-event", str(programme), "--json", "--base-url", self.url)
         )
+
+    def create_seed_event(self, **changes) -> dict:
+        """Create the tests' sample event (SEED_EVENT with changes) with `qa-app create-event`:
+        its code and moderator key."""
+        from tests.conftest import SEED_EVENT
+
+        path = self.log.with_name(f"event-{uuid.uuid4().hex[:8]}.json")
+        path.write_text(json.dumps({**SEED_EVENT, **changes}))
+        return self.create_event(path)
 
 
 def server_env(tmp_path: Path, **extra: str) -> dict:

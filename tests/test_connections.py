@@ -21,7 +21,6 @@ import socketio
 import websocket as websocket_client
 from wsproto.frame_protocol import CloseReason, FrameProtocol, Opcode
 
-from tests.conftest import SEED_EVENT
 from tests.live import running_server, wait_for
 from tests.timing import bound
 
@@ -42,9 +41,7 @@ def live(request, tmp_path_factory):
     port, code)."""
     tmp = tmp_path_factory.mktemp(request.param)
     with running_server(tmp, QA_ASYNC_MODE=request.param, **QUICK) as server:
-        path = tmp / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        yield server, int(server.url.rsplit(":", 1)[1]), server.create_event(path)["code"]
+        yield server, int(server.url.rsplit(":", 1)[1]), server.create_seed_event()["code"]
 
 
 HANG_UPS: list = []  # how to close each connection a test opened
@@ -326,13 +323,7 @@ def long_questions(url: str, code: str, count: int) -> list[int]:
 
 def event_with_long_questions(live, tmp: Path) -> dict:
     """An event whose questions may be 2,000 characters long (created with the CLI)."""
-    path = tmp / "event.json"
-    path.write_text(
-        json.dumps(
-            {**SEED_EVENT, "settings": {"max_question_length": 2000, "pre_moderation": False}}
-        )
-    )
-    return live.create_event(path)
+    return live.create_seed_event(settings={"max_question_length": 2000, "pre_moderation": False})
 
 
 def moderator(url: str, event: dict) -> socketio.Client:

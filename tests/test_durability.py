@@ -4,7 +4,6 @@ fsync level (NORMAL by default, FULL to survive power loss too)."""
 
 from __future__ import annotations
 
-import json
 import signal
 import sqlite3
 
@@ -15,7 +14,6 @@ from sqlalchemy import text
 
 from qa_app import create_app
 from qa_app.extensions import db
-from tests.conftest import SEED_EVENT
 from tests.live import running_server
 
 pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning")]
@@ -24,9 +22,7 @@ pytestmark = [pytest.mark.filterwarnings("ignore::ResourceWarning")]
 @pytest.mark.live
 def test_an_acknowledged_question_and_vote_survive_kill_9(tmp_path):
     with running_server(tmp_path) as first:
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        code = first.create_event(path)["code"]
+        code = first.create_seed_event()["code"]
         token = requests.post(f"{first.url}/api/v1/events/{code}/participants", json={}).json()
         issue = requests.get(f"{first.url}/api/v1/events/{code}", timeout=10).json()["issues"][0]
         phone = socketio.Client(reconnection=False)

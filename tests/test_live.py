@@ -11,7 +11,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import SEED_EVENT, service_unavailable
+from tests.conftest import service_unavailable
 from tests.live import running_server, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.filterwarnings("ignore::ResourceWarning")]
@@ -94,9 +94,7 @@ def join(url: str, code: str) -> str:
 def server(request, tmp_path):
     """The real server under each async mode, with a pre-moderated event."""
     with running_server(tmp_path, QA_ASYNC_MODE=request.param, QA_TICK_MS="100") as live:
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps({**SEED_EVENT, "settings": {"pre_moderation": True}}))
-        live.event = live.create_event(path)
+        live.event = live.create_seed_event(settings={"pre_moderation": True})
         yield live
 
 
@@ -229,9 +227,7 @@ def busy_server(request, tmp_path):
             service_unavailable("PostgreSQL", str(exc).splitlines()[0])
         extra["DATABASE_URL"] = f"{PG_SERVER}/{name}"
     with running_server(tmp_path, **extra) as live:
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        live.event = live.create_event(path)
+        live.event = live.create_seed_event()
         yield live
     if request.param == "postgres":
         with admin.connect() as connection:

@@ -5,7 +5,6 @@ The Redis is the test's own (`redis-server` on a free port), never the shared on
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
@@ -13,7 +12,6 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import SEED_EVENT
 from tests.live import two_servers as two_servers_running
 from tests.live import wait_for
 
@@ -69,9 +67,7 @@ def join(url: str, code: str) -> str:
 def two_servers(tmp_path, postgres_url, redis_server):
     """Two `qa-app serve` processes sharing the PostgreSQL database and the test's Redis."""
     with two_servers_running(tmp_path, postgres_url, redis_server.url) as (a, b):
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        a.event = a.create_event(path)
+        a.event = a.create_seed_event()
         yield a, b
 
 

@@ -13,7 +13,6 @@ own to tell which one a request reached.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -29,7 +28,7 @@ import socketio
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from tests.conftest import SEED_EVENT, new_postgres_database, service_unavailable
+from tests.conftest import new_postgres_database, service_unavailable
 from tests.live import ROOT, Redis, free_port, stop, two_servers, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
@@ -214,9 +213,7 @@ def behind_nginx(tmp_path_factory):
             http_port, https_port = free_port(), free_port()
             upstreams = [a.url.removeprefix("http://"), b.url.removeprefix("http://")]
             site = render_site(http_port, https_port, upstreams, cert, key)
-            programme = tmp_path / "event.json"
-            programme.write_text(json.dumps(SEED_EVENT))
-            event = a.create_event(programme)
+            event = a.create_seed_event()
             with running_nginx(tmp_path / "nginx", site):
                 url = f"http://127.0.0.1:{http_port}"
                 wait_for(lambda: _answers(url), 10, "nginx to answer")

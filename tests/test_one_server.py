@@ -4,7 +4,6 @@ queue, two servers may share the file."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -15,7 +14,6 @@ import socketio
 from qa_app import create_app, storage
 from qa_app.demo import ensure_demo_event
 from qa_app.extensions import db
-from tests.conftest import SEED_EVENT
 from tests.live import ROOT, free_port, running_server, server_env, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.filterwarnings("ignore::ResourceWarning")]
@@ -67,9 +65,7 @@ def test_a_second_server_on_the_same_sqlite_file_refuses_to_start_and_changes_no
         assert session.status_code == 201, session.text
 
         # the commands that do not serve keep working beside the server
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        created = first.create_event(path)
+        created = first.create_seed_event()
         assert created["code"] in first.cli("export", created["code"], "--format", "json")
         assert "created" in first.cli("create-admin", "organiser", "--password", "s3cret-pass")
         assert requests.get(f"{first.url}/api/v1/events/{created['code']}", timeout=10).ok
@@ -84,9 +80,7 @@ def test_with_a_message_queue_two_servers_share_the_file(tmp_path, request):
     request.addfinalizer(redis.stop)
     queue = {"QA_MESSAGE_QUEUE": redis.url, "QA_TICK_MS": "100"}
     with running_server(tmp_path, **queue) as a, running_server(tmp_path, **queue) as b:
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        code = a.create_event(path)["code"]
+        code = a.create_seed_event()["code"]
         seen: list[dict] = []
         screen = socketio.Client(reconnection=False)
         screen.on("update", lambda data: seen.extend(data["questions"]))

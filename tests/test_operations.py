@@ -3,7 +3,6 @@ the restore docs/deployment.md describes."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +16,6 @@ from click.testing import CliRunner
 from qa_app import create_app
 from qa_app.commands import cli
 from tests import conftest
-from tests.conftest import SEED_EVENT
 from tests.live import ROOT, free_port, running_server
 
 
@@ -92,12 +90,10 @@ def test_backup_refuses_to_overwrite_and_explains_postgresql(tmp_path):
 
 @pytest.mark.live
 def test_a_backup_taken_while_serving_restores_every_acknowledged_question(tmp_path):
-    programme = tmp_path / "event.json"
-    programme.write_text(json.dumps(SEED_EVENT))
     copy = tmp_path / "backup.db"
     with running_server(tmp_path) as server:
         assert requests.get(server.url + "/healthz", timeout=5).json()["ok"] is True  # gevent
-        event = server.create_event(programme)
+        event = server.create_seed_event()
         code, api = event["code"], f"{server.url}/api/v1/events/{event['code']}"
         token = requests.post(f"{api}/participants", json={}, timeout=10).json()["token"]
         issue = requests.get(api, timeout=10).json()["issues"][0]["id"]

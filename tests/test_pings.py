@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import websocket
 
-from tests.conftest import SEED_EVENT
 from tests.live import running_server
 from tests.timing import bound
 
@@ -60,9 +59,7 @@ def test_every_phone_is_pinged_each_interval_and_one_that_stops_answering_is_let
         QA_PING_INTERVAL=str(INTERVAL),
         QA_PING_TIMEOUT=str(TIMEOUT),
     ) as live:
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        code = live.create_event(path)["code"]
+        code = live.create_seed_event()["code"]
         listen_s = bound(LISTEN)
         phones: list[websocket.WebSocket] = []
         try:

@@ -22,14 +22,12 @@ that costs timeouts rather than refused connections: no phone waits on it more t
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 
 import pytest
 import requests
 
-from tests.conftest import SEED_EVENT
 from tests.live import running_server, wait_for
 from tests.live import two_servers as two_servers_running
 from tests.test_multiprocess import Mirror, join
@@ -77,9 +75,7 @@ def two_servers(tmp_path, postgres_url, redis_server):
     with two_servers_running(
         tmp_path, postgres_url, redis_server.url, a=limits_on, b=limits_on | {"QA_TICK_MS": "0"}
     ) as (a, b):
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        a.event = a.create_event(path)
+        a.event = a.create_seed_event()
         yield a, b
 
 
@@ -205,9 +201,7 @@ def test_a_redis_that_hangs_costs_a_phone_one_short_wait_at_most(tmp_path, redis
     """Redis paused (SIGSTOP: its port open, no answers): phones join, connect, ask and vote."""
     env = {"QA_MESSAGE_QUEUE": redis_server.url, "QA_TICK_MS": "100", "QA_RATE_LIMITS": "1"}
     with running_server(tmp_path, QA_ASYNC_MODE="gevent", **env) as server:
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        code = server.create_event(path)["code"]
+        code = server.create_seed_event()["code"]
         asker = Phone(server.url, code, join(server.url, code))
         screen = Phone(server.url, code)
         issue = screen.call("sync", {"since": 0})["issues"][0]["id"]

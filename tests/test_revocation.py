@@ -8,7 +8,6 @@ share PostgreSQL and a Redis of the test's own.
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -418,12 +417,6 @@ def refused(url: str, code: str, token: str) -> dict:
     return errors[0]["data"]
 
 
-def event_on(server, tmp_path, **changes) -> dict:
-    path = tmp_path / "event.json"
-    path.write_text(json.dumps({**SEED_EVENT, **changes}))
-    return server.create_event(path)
-
-
 def add_admin(server, password: str = PASSWORD) -> None:
     """Create the admin in a live server's database from here (quicker than `create-admin`)."""
     application = create_app(config_for(server.env["DATABASE_URL"]))
@@ -462,7 +455,7 @@ def create_event_live(server, browser: requests.Session, csrf: str, **changes) -
 @pytest.mark.parametrize("mode", ["gevent", "eventlet"])
 def test_the_real_server_cuts_off_a_rotated_moderator_within_a_second(tmp_path, mode):
     with running_server(tmp_path, QA_ASYNC_MODE=mode, QA_TICK_MS="100") as server:
-        event = event_on(server, tmp_path)
+        event = server.create_seed_event()
         code, key = event["code"], event["moderator_key"]
         mod = Watched(server.url, code, key)
         started = time.monotonic()
@@ -499,7 +492,7 @@ def test_a_password_changed_on_the_command_line_cuts_off_the_admins_socket(tmp_p
 @pytest.mark.postgres
 def test_revocation_reaches_the_other_process_within_a_second(tmp_path, postgres_url, redis_server):
     with two_servers(tmp_path, postgres_url, redis_server.url) as (a, b):
-        event = event_on(a, tmp_path, settings={"pre_moderation": True})
+        event = a.create_seed_event(settings={"pre_moderation": True})
         code, key = event["code"], event["moderator_key"]
         alice = requests.post(f"{a.url}/api/v1/events/{code}/participants", json={}, timeout=10)
         alice_token = alice.json()["token"]

@@ -8,7 +8,6 @@ a migration or `sqlite3` in a terminal would.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import SEED_EVENT, csrf_token
+from tests.conftest import csrf_token
 from tests.live import running_server, wait_for
 from tests.timing import bound
 
@@ -57,9 +56,7 @@ def hall(request, tmp_path):
     mode, live_hold_s = request.param
     with running_server(tmp_path, QA_TICK_MS="100", QA_ASYNC_MODE=mode) as live:
         live.hold_s = live_hold_s
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        live.event = live.create_event(path)
+        live.event = live.create_seed_event()
         code = live.event["code"]
         live.tokens = [
             requests.post(

@@ -16,9 +16,7 @@ import websocket
 from wsproto.frame_protocol import FrameProtocol
 
 from qa_app.websocket import FrameCache, install
-from tests.conftest import SEED_EVENT
 from tests.live import running_server, wait_for
-from tests.test_revocation import event_on
 
 
 def unframe(frame: bytes) -> str:
@@ -105,9 +103,7 @@ def test_a_phone_that_stops_reading_gets_every_update_whole_and_in_order(tmp_pat
         QA_PING_INTERVAL="300",
         QA_PING_TIMEOUT="300",
     ) as live:
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps({**SEED_EVENT, "settings": {"max_question_length": 2000}}))
-        event = live.create_event(path)
+        event = live.create_seed_event(settings={"max_question_length": 2000})
         code, api = event["code"], f"{live.url}/api/v1"
         slow = SlowPhone(live.url, code)
         name, snapshot = slow.read()
@@ -183,9 +179,7 @@ def test_a_phone_costs_the_server_one_open_file_and_gives_it_back(tmp_path):
         descriptors = f"/proc/{live.process.pid}/fd"
         if not os.path.isdir(descriptors):
             pytest.skip("needs /proc to count the server's open files")
-        path = tmp_path / "event.json"
-        path.write_text(json.dumps(SEED_EVENT))
-        code = live.create_event(path)["code"]
+        code = live.create_seed_event()["code"]
         before = len(os.listdir(descriptors))
         phones = []
         for _ in range(20):
@@ -208,7 +202,7 @@ def test_a_phone_that_long_polls_first_upgrades_to_websocket_and_keeps_its_sessi
     # a socket.io client's default: long-polling, then the upgrade to WebSocket, which
     # qa_app/websocket.py serves (`serve`); the phone keeps its session and its updates
     with running_server(tmp_path) as live:
-        code = event_on(live, tmp_path)["code"]
+        code = live.create_seed_event()["code"]
         events: list[tuple[str, dict]] = []
         phone = socketio.Client(reconnection=False)
         phone.on("snapshot", lambda data: events.append(("snapshot", data)))
