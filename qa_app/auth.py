@@ -114,7 +114,7 @@ def find_event(code: str) -> Event:
 
 
 def find_event_ref(code: str) -> EventRef:
-    """find_event for joining and connecting: the event's id, code and archive time alone."""
+    """find_event for joining and connecting: the event's id, code and whether it is archived."""
     wanted = normalise_code(code)
     row = None
     if wanted.isascii() and wanted.isalnum():

@@ -115,11 +115,11 @@ class Event(db.Model):
             "max_question_length": self.max_question_length,
         }
 
-
     @property
     def archived(self) -> bool:
         """The organiser has archived the event: it is read-only."""
         return self.archived_at is not None
+
 
 class Issue(db.Model):
     """A discussion topic of an event, in order."""
