@@ -460,10 +460,13 @@ def test_the_clock_counts_down_the_issue_and_follows_the_moderator(hall, screen,
     clock = screen.locator("#clock-time")
     expect(clock).to_be_visible()
     expect(screen.locator("#clock-label")).to_have_text("Time left for this issue")
+    # what is left of the first issue by now (the module's earlier tests took some of it), just
+    # before and just after the clock is read; the screen shows whole seconds, rounded up, by its
+    # estimate of the server's clock, so it may be up to two seconds ahead of the first figure
+    before = remaining(hall)
     first = left_seconds(clock.inner_text())
-    # what is left of the first issue by now (the module's earlier tests took some of it)
     left = remaining(hall)
-    assert left - 60 < first <= left + 1, (first, left)
+    assert left - 60 < first <= before + 2, (first, before)
     expect(console.locator("#clock-left")).to_contain_text(
         re.compile(rf"^({minutes_of(left)}):\d\d left$")
     )
@@ -474,7 +477,7 @@ def test_the_clock_counts_down_the_issue_and_follows_the_moderator(hall, screen,
     console.get_by_role("button", name="+5 min for this issue").click()
     left = remaining(hall) + 5 * 60
     expect(clock).to_have_text(re.compile(rf"^({minutes_of(left)}):\d\d$"))
-    assert left - 60 < left_seconds(clock.inner_text()) <= left + 1
+    assert left - 60 < left_seconds(clock.inner_text()) <= left + 2
     console.get_by_role("button", name="−5 min for this issue").click()
     expect(clock).to_have_text(re.compile(rf"^({minutes_of(remaining(hall))}):\d\d$"))
     screenshot(screen, "projector-clock-1920x1080")
