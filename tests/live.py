@@ -75,6 +75,13 @@ class Server:
         return self.create_event(path)
 
 
+def join(url: str, code: str) -> str:
+    """A new participant of the event on the server at url: its token."""
+    answer = requests.post(f"{url}/api/v1/events/{code}/participants", json={}, timeout=10)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["token"]
+
+
 def server_env(tmp_path: Path, **extra: str) -> dict:
     """The environment of a test server: its own instance folder and SQLite file by default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_") and k != "DATABASE_URL"}

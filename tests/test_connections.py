@@ -21,7 +21,7 @@ import socketio
 import websocket as websocket_client
 from wsproto.frame_protocol import CloseReason, FrameProtocol, Opcode
 
-from tests.live import running_server, wait_for
+from tests.live import join, running_server, wait_for
 from tests.timing import bound
 
 pytestmark = [pytest.mark.live, pytest.mark.filterwarnings("ignore::ResourceWarning")]
@@ -296,12 +296,6 @@ class PollingPhone:
     def poll(self) -> requests.Response:
         """Take what waits for the phone (an engine.io poll)."""
         return self.http.get(self.path, timeout=3)
-
-
-def join(url: str, code: str) -> str:
-    """A new participant's token."""
-    answer = requests.post(f"{url}/api/v1/events/{code}/participants", json={}, timeout=10)
-    return answer.json()["token"]
 
 
 def long_questions(url: str, code: str, count: int) -> list[int]:

@@ -12,7 +12,7 @@ import requests
 import socketio
 
 from tests.conftest import service_unavailable
-from tests.live import running_server, wait_for
+from tests.live import join, running_server, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.filterwarnings("ignore::ResourceWarning")]
 
@@ -81,13 +81,6 @@ class Mirror:
         event, questions = self.state()
         want_event, want_questions = self.synced()
         return event == want_event and {str(k): v for k, v in questions.items()} == want_questions
-
-
-def join(url: str, code: str) -> str:
-    """A new participant's token."""
-    answer = requests.post(f"{url}/api/v1/events/{code}/participants", json={}, timeout=10)
-    assert answer.status_code == 201, answer.text
-    return answer.json()["token"]
 
 
 @pytest.fixture(params=["gevent", "eventlet"])

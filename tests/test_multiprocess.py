@@ -12,8 +12,8 @@ import pytest
 import requests
 import socketio
 
+from tests.live import join, wait_for
 from tests.live import two_servers as two_servers_running
-from tests.live import wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
 
@@ -55,12 +55,6 @@ class Mirror:
         return {
             q["id"]: {k: v for k, v in q.items() if k not in PRIVATE} for q in answer["questions"]
         }
-
-
-def join(url: str, code: str) -> str:
-    answer = requests.post(f"{url}/api/v1/events/{code}/participants", json={}, timeout=10)
-    assert answer.status_code == 201, answer.text
-    return answer.json()["token"]
 
 
 @pytest.fixture

@@ -28,9 +28,9 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.live import running_server, wait_for
+from tests.live import join, running_server, wait_for
 from tests.live import two_servers as two_servers_running
-from tests.test_multiprocess import Mirror, join
+from tests.test_multiprocess import Mirror
 
 pytestmark = [pytest.mark.live, pytest.mark.redis, pytest.mark.postgres]
 
