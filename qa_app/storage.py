@@ -110,8 +110,8 @@ def fetch_one(statement: Select, params: dict) -> tuple | None:
 
 def execute(statement: Executable, params: dict | None = None) -> Result:
     """Run a Core statement on the session's connection, in the session's transaction, without
-    the ORM's per-statement work (about half the time of `db.session.execute`): for the few
-    statements every phone's join and connection runs."""
+    the ORM's per-statement work (about half the time of `db.session.execute`): for the INSERT
+    of every phone's join (its reads, and its connection's, use fetch_one)."""
     return db.session.connection().execute(statement, params)
 
 
