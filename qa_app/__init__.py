@@ -48,7 +48,7 @@ def create_app(config: dict | object | None = None):
     )
     from . import config as settings
     from .domain import ratelimit
-    from .extensions import csrf, socketio
+    from .extensions import JsonPacket, csrf, socketio
 
     static = resource_dir("static")
     asset_version, static_url_path = assets.static_url_path(static)
@@ -82,6 +82,7 @@ def create_app(config: dict | object | None = None):
         ping_interval=app.config["QA_PING_INTERVAL"],
         ping_timeout=app.config["QA_PING_TIMEOUT"],
         max_http_buffer_size=app.config["MAX_CONTENT_LENGTH"],
+        serializer=JsonPacket,
     )
     hosts.init_app(app)  # wraps Socket.IO too, as does what follows
     headers.init_app(app)
