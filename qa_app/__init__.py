@@ -33,6 +33,7 @@ def create_app(config: dict | object | None = None):
         admin,
         api,
         assets,
+        auth,
         errorhandlers,
         headers,
         health,
@@ -66,6 +67,7 @@ def create_app(config: dict | object | None = None):
         app.config.from_object(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.instance_secret(app.instance_path)
+    app.session_interface = auth.SessionCookies()
     assets.init_app(app, asset_version)  # first: its compression sees every other response
     storage.init_app(app)
     i18n.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, astuple
+from dataclasses import asdict
 from functools import wraps
 
 from flask import request, session
@@ -45,10 +45,9 @@ log = logging.getLogger(__name__)
 
 def current_actor() -> Actor:
     """The actor this socket connected as; a moderator's or admin's credential is checked again."""
-    saved = session.get("qa_actor")
-    if saved is None:
+    actor = session.get("qa_actor")
+    if actor is None:
         raise Forbidden("Connect to an event first.")
-    actor = Actor(*saved)
     if actor.is_moderator:
         revocation.check(session.get("qa_grant"))
     return actor
@@ -122,7 +121,7 @@ def on_connect(auth: object = None) -> dict | None:
     except DomainError as exc:
         db.session.rollback()
         raise refusal(exc) from None
-    session["qa_actor"] = astuple(actor)
+    session["qa_actor"] = actor  # the socket's own session: kept in memory, never serialised
     session["qa_grant"] = grant
     if actor.is_moderator:
         session["qa_who"] = name
@@ -147,9 +146,8 @@ def on_disconnect(reason: object = None) -> dict | None:
     if sent_by_the_client():  # it would stop the watch on a socket that stays connected
         return failure(RESERVED)
     revocation.forget(request.sid)
-    saved = session.get("qa_actor")
-    if saved is not None:
-        actor = Actor(*saved)
+    actor = session.get("qa_actor")
+    if actor is not None:
         if actor.is_moderator:
             realtime.moderator_left(actor.event_id, request.sid)
             if session.get("qa_editing") is not None:  # its soft lock ends with it

@@ -107,6 +107,22 @@ def test_a_name_with_a_control_character_is_a_wrong_name_not_a_server_error(app)
         assert "Wrong name or password." in answer.text
 
 
+def test_a_new_secret_key_keeps_the_organiser_in_only_while_the_old_one_is_a_fallback(make_app):
+    app = make_app()
+    browser = Browser(app)
+    assert browser.log_in("organiser", PASSWORD)[0].status_code == 302
+    assert browser.client.get("/admin/").status_code == 200
+    old = app.secret_key
+
+    app.secret_key = app.config["SECRET_KEY"] = "rotated-" + str(old)
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert browser.client.get("/admin/").status_code == 200  # the cookie signed with the old key
+
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert browser.client.get("/admin/").status_code == 302  # to the log-in form
+    assert Browser(app).log_in("organiser", PASSWORD)[0].status_code == 302  # signed anew
+
+
 def test_an_unknown_name_takes_as_long_as_a_wrong_password(make_app):
     app = make_app(QA_RATE_LIMITS=False)
     browser = Browser(app)
