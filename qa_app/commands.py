@@ -425,6 +425,14 @@ def backup(file: Path, force: bool) -> None:
     "arriving question (median and p95, ms).",
 )
 @click.option(
+    "--floor",
+    is_flag=True,
+    help="Instead: a join storm of --phones phones against qa_app and then against the bare "
+    "stacks under it, with no application code, in memory (Flask-SocketIO; python-socketio "
+    "without Flask; Node's socket.io server, when installed): joins per second, time to connect "
+    "everyone, and the server's CPU and memory per phone, side by side.",
+)
+@click.option(
     "--vote-path-votes",
     default=2000,
     show_default=True,
@@ -448,6 +456,7 @@ def bench(
     compare_ref,
     vote_path,
     similar_questions,
+    floor,
     vote_path_votes,
 ) -> None:
     """Benchmark the real-time server on loopback: N phones on Node, V votes/s, Q questions/s.
@@ -463,6 +472,9 @@ def bench(
         return
     if similar_questions is not None:
         _bench_similar(similar_questions, json_out)
+        return
+    if floor:
+        _bench_floor(phones, json_out)
         return
     if processes > 1 and not (database_url and message_queue):
         raise click.UsageError("--processes > 1 needs --database-url and --message-queue.")
@@ -496,6 +508,23 @@ def bench(
     lost = benchmark.missed(report["results"])
     if lost:  # a fast server that drops updates has failed, whatever its latencies
         raise click.ClickException("updates were lost: " + "; ".join(lost))
+
+
+def _bench_floor(phones: int, json_out: str | None) -> None:
+    """`qa-app bench --floor`: qa_app's join storm beside its stacks' floors; exit 1 when qa_app
+    lost a phone."""
+    from .bench import floor
+
+    try:
+        report = floor.run(phones, echo=lambda text: click.echo(text, err=True))
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(floor.table(report))
+    if json_out:
+        Path(json_out).write_text(json.dumps(report, indent=2))
+    lost = floor.lost(report)
+    if lost:
+        raise click.ClickException(lost)
 
 
 def _bench_similar(questions: int, json_out: str | None) -> None:

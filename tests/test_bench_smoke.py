@@ -182,3 +182,27 @@ def test_the_vote_path_bench_prints_each_variant_and_its_ratio(tmp_path):
         "cooperative-full_over_cooperative",
     }
     assert not list(tmp_path.glob("qa-vote-path-*"))  # its SQLite files are gone
+
+
+def test_the_floor_bench_storms_qa_app_and_each_bare_stack_side_by_side(tmp_path):
+    needs_the_load_generator()
+    if not (ROOT / "node_modules" / "socket.io").is_dir():
+        service_unavailable("the socket.io server for Node", "run npm install")
+    out = tmp_path / "floor.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "qa_app", "bench", "--floor", "--phones", "30", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    stacks = ["qa_app", "flask-socketio", "python-socketio", "node socket.io"]
+    assert list(report["results"]) == stacks
+    for stack, result in report["results"].items():
+        assert (result["joined"], result["connected"], result["failed"]) == (30, 30, 0), stack
+        assert result["joins_per_s"] > 0 and result["connect_s"] > 0, stack
+        assert result["cpu_ms_per_phone"] > 0, stack
+    assert "| server CPU to let a phone in (ms) |" in done.stdout
+    assert "qa_app's CPU per phone over each floor's: flask-socketio x" in done.stdout

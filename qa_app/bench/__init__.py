@@ -187,8 +187,9 @@ def stop_servers(servers: list[tuple[subprocess.Popen, str]]) -> None:
             process.wait()
 
 
-def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
-    """One workload against fresh servers with the given tick; the load generator's figures."""
+def server_env(plan: Plan, label: str, tick_ms: int, workdir: Path) -> dict:
+    """The environment of the servers of one run: this environment without its QA_ settings,
+    rate limits off, a fresh SQLite file (or the plan's database) and the plan's settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env.update(
         {
@@ -205,6 +206,12 @@ def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
     env.update(plan.extra_env)
     if plan.code_dir is not None:  # `python -m qa_app` in that folder runs that code
         env["PYTHONPATH"] = str(plan.code_dir)
+    return env
+
+
+def run_once(plan: Plan, label: str, tick_ms: int, workdir: Path, echo) -> dict:
+    """One workload against fresh servers with the given tick; the load generator's figures."""
+    env = server_env(plan, label, tick_ms, workdir)
     joining = 0 if plan.join_storm else plan.phones
     echo(f"[{label}] creating an event with {joining} participants ...")
     event = prepare_event(env, joining, plan.code_dir)
