@@ -113,7 +113,12 @@ def as_busy(exc: Exception) -> Busy | Unavailable | None:
     state = getattr(orig, "sqlstate", None) or ""
     if name.startswith(SQLITE_BUSY) or state.startswith(PG_BUSY):
         return Busy(Busy.MESSAGE)
-    lost = isinstance(exc, OperationalError) and not (name or state)  # no connection at all
+    # no connection at all: SQLAlchemy's error, or the driver's own (PEP 249 names it alike)
+    # from the statements run on its cursor (storage.fetch_one)
+    operational = isinstance(exc, OperationalError) or any(
+        cls.__name__ == "OperationalError" for cls in type(orig).__mro__
+    )
+    lost = operational and not (name or state)
     if (
         name.startswith(SQLITE_UNAVAILABLE)
         or state.startswith(PG_UNAVAILABLE)

@@ -3,6 +3,8 @@ retryable `unavailable`, over HTTP and socket acks alike, never `internal`; read
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import func, select
 
@@ -96,3 +98,28 @@ def test_writes_to_a_read_only_database_answer_unavailable_and_reads_answer(read
     assert phone.emit("sync", {"since": 0}, callback=True)["ok"] is True
     phone.disconnect()
     assert counts(app) == before
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_connection_lost_under_a_phone_s_lookup_is_answered_unavailable(ctx):
+    """A phone's reads and its join's INSERT run on the driver's cursor (storage.fetch_one), so
+    a connection that goes away under them (the network, a crashed server) raises the driver's
+    own error, with no SQLSTATE, not SQLAlchemy's: it is still the retryable `unavailable`."""
+    import socket
+
+    from qa_app.auth import find_event_ref
+    from qa_app.errors import Unavailable, as_busy
+
+    event, _ = make_event()
+    db.session.commit()
+    code = event.code  # read now, on the connection that is about to go
+    driver = db.session.connection().connection.driver_connection
+    with socket.socket(fileno=os.dup(driver.pgconn.socket)) as wire:
+        wire.shutdown(socket.SHUT_RDWR)  # the connection's TCP stream ends, as a network drop
+    with pytest.raises(Exception) as lost:
+        find_event_ref(code)
+    assert getattr(lost.value, "sqlstate", None) is None, repr(lost.value)
+    assert isinstance(as_busy(lost.value), Unavailable), repr(lost.value)
+    db.session.connection().invalidate()  # the pool opens a new one for the next request
+    db.session.rollback()
+    assert find_event_ref(code).code == code

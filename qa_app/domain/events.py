@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import storage
@@ -19,7 +19,7 @@ from ..auth import (
 )
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Event, Issue, Participant, Question, Speaker
+from ..models import Event, Issue, Participant, Question, Speaker, utcnow
 from ..schemas import EventIn, SetIssueIn, SettingsIn, ShowIn
 from . import audit, ratelimit
 from .core import archived, change
@@ -97,7 +97,18 @@ class Joined:
     token: str
 
 
-ADD_PARTICIPANT = insert(Participant)
+# every column given (no defaults are filled in for a statement run as it is by fetch_one)
+ADD_PARTICIPANT = (
+    insert(Participant)
+    .values(
+        event_id=bindparam("event_id"),
+        token_hash=bindparam("token_hash"),
+        display_name=bindparam("display_name"),
+        banned=bindparam("banned"),
+        created_at=bindparam("created_at"),
+    )
+    .returning(Participant.id)
+)
 
 
 def join(event: Event | EventRef, display_name: str | None, client_key: str) -> Joined:
@@ -106,11 +117,18 @@ def join(event: Event | EventRef, display_name: str | None, client_key: str) -> 
         raise archived()
     ratelimit.hit("join", client_key)
     token = new_participant_token()
-    values = {"event_id": event.id, "token_hash": digest(token), "display_name": display_name}
+    values = {
+        "event_id": event.id,
+        "token_hash": digest(token),
+        "display_name": display_name,
+        "banned": False,
+        "created_at": utcnow(),
+    }
     with storage.writing():
-        # one Core INSERT, no ORM object: a hall joining at once makes thousands a minute
-        result = storage.execute(ADD_PARTICIPANT, values)
-    return Joined(result.inserted_primary_key[0], token)
+        # one INSERT on the DBAPI cursor, no ORM object: a hall joining at once makes
+        # thousands a minute
+        (participant_id,) = storage.fetch_one(ADD_PARTICIPANT, values)
+    return Joined(participant_id, token)
 
 
 def set_issue(actor: Actor, data: SetIssueIn) -> Event:
