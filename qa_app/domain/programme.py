@@ -52,7 +52,7 @@ def status(event: Event, now: datetime | None = None) -> str:
     """upcoming, live, ended or archived. `now`: a naive time is the venue's wall clock, an aware
     one is converted to it; None reads the venue's clock. Live from starts_at to ends_at, both
     included; without times, live until archived."""
-    if event.archived_at is not None:
+    if event.archived:
         return "archived"
     if now is None:
         now = venue_now(event.time_zone)
@@ -243,7 +243,7 @@ def archive(actor: Actor, data: ArchiveIn) -> Event:
     require_organiser(actor)
     with change(actor.event_id, archived_ok=True) as current:
         event = current.event
-        if (event.archived_at is not None) == data.archived:
+        if event.archived == data.archived:
             return event  # already so: nothing to log
         event.archived_at = utcnow() if data.archived else None
         current.touch_event()

@@ -39,7 +39,7 @@ def event_view(event: Event) -> dict:
         "description": event.description,
         "language": event.language,
         "time_zone": event.time_zone,
-        "archived": event.archived_at is not None,
+        "archived": event.archived,
         "settings": event.settings,
         "current_issue_id": event.current_issue_id,
         "on_screen_question_id": event.on_screen_question_id,
