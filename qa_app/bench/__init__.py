@@ -161,17 +161,31 @@ def start_servers(
         servers.append((process, f"http://127.0.0.1:{port}"))
     deadline = time.monotonic() + 60
     for process, url in servers:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited; see {workdir}/server-*.log")
-            try:
-                urllib.request.urlopen(url + "/api/openapi.json", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the server did not start in 60 s") from None
-                time.sleep(0.2)
+        wait_until_answered(
+            process,
+            lambda url=url: urllib.request.urlopen(url + "/api/openapi.json", timeout=1).read(),
+            deadline,
+            f"the server exited; see {workdir}/server-*.log",
+            "the server did not start in 60 s",
+        )
     return servers
+
+
+def wait_until_answered(
+    process: subprocess.Popen, ask, deadline: float, exited: str, late: str
+) -> None:
+    """Call ask until it raises no OSError (the server answers); RuntimeError(exited) if the
+    process ends first, RuntimeError(late) if the monotonic deadline passes."""
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(exited)
+        try:
+            ask()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(late) from None
+            time.sleep(0.2)
 
 
 def stop_servers(servers: list[tuple[subprocess.Popen, str]]) -> None:

@@ -44,6 +44,7 @@ from . import (
     server_env,
     start_servers,
     stop_servers,
+    wait_until_answered,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -104,7 +105,13 @@ def storm_each(phones: int, node: str, modules: str, workdir: Path, echo) -> dic
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            wait_for(server, url, event["code"])
+            wait_until_answered(  # a join: that phone is not counted
+                server,
+                lambda url=url: join_over_rest(url, event["code"], timeout=1),
+                time.monotonic() + 30,
+                f"the floor server exited ({stack})",
+                "the floor server did not start in 30 s",
+            )
             results[stack] = storm(server.pid, url, event["code"], phones, node, modules, echo)
         finally:
             server.terminate()
@@ -125,39 +132,26 @@ def allow_files(count: int) -> None:
         pass
 
 
-def phone_snapshot(url: str, code: str) -> dict:
-    """What a phone that just joined gets as its snapshot (the floors send the same)."""
+def join_over_rest(url: str, code: str, timeout: float = 10) -> str:
+    """Join the event on the server at url as a phone does: the new participant's token."""
     join = urllib.request.Request(
         f"{url}/api/v1/events/{code}/participants",
         data=b"{}",
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(join, timeout=10) as answer:
-        token = json.load(answer)["token"]
+    with urllib.request.urlopen(join, timeout=timeout) as answer:
+        return json.load(answer)["token"]
+
+
+def phone_snapshot(url: str, code: str) -> dict:
+    """What a phone that just joined gets as its snapshot (the floors send the same)."""
     read = urllib.request.Request(
-        f"{url}/api/v1/events/{code}", headers={"Authorization": f"Bearer {token}"}
+        f"{url}/api/v1/events/{code}",
+        headers={"Authorization": f"Bearer {join_over_rest(url, code)}"},
     )
     with urllib.request.urlopen(read, timeout=10) as answer:
         return json.load(answer)
-
-
-def wait_for(server: subprocess.Popen, url: str, code: str) -> None:
-    """Until the floor's server answers a join (that phone is not counted)."""
-    deadline = time.monotonic() + 30
-    while True:
-        if server.poll() is not None:
-            raise RuntimeError(f"the floor server exited ({server.returncode})")
-        try:
-            join = urllib.request.Request(
-                f"{url}/api/v1/events/{code}/participants", data=b"{}", method="POST"
-            )
-            urllib.request.urlopen(join, timeout=1).read()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the floor server did not start in 30 s") from None
-            time.sleep(0.2)
 
 
 def storm(pid: int, url: str, code: str, phones: int, node: str, modules: str, echo) -> dict:
