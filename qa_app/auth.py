@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from flask import current_app, session
 from flask.sessions import SecureCookieSessionInterface
@@ -113,32 +115,26 @@ PARTICIPANT_BY_TOKEN = select(Participant.id, Participant.banned).where(
 )
 
 
-def _not_found(code: str) -> NotFound:
-    """No event has this code."""
-    return NotFound(
-        f"No event has the code {code!r}.", details={"what": "event", "code": code[:64]}
-    )
+def _by_code(code: str, read: Callable[[dict], object]) -> object:
+    """What read finds for the event with this join code, or NotFound (junk such as a NUL byte
+    is not looked up)."""
+    wanted = normalise_code(code)
+    found = read({"code": wanted}) if wanted.isascii() and wanted.isalnum() else None
+    if found is None:
+        raise NotFound(
+            f"No event has the code {wanted!r}.", details={"what": "event", "code": wanted[:64]}
+        )
+    return found
 
 
 def find_event(code: str) -> Event:
-    """The event with this join code, or NotFound (junk such as a NUL byte is not looked up)."""
-    wanted = normalise_code(code)
-    event = None
-    if wanted.isascii() and wanted.isalnum():
-        event = db.session.scalar(EVENT_BY_CODE, {"code": wanted})
-    if event is None:
-        raise _not_found(wanted)
-    return event
+    """The event with this join code, or NotFound."""
+    return _by_code(code, partial(db.session.scalar, EVENT_BY_CODE))
 
 
 def find_event_ref(code: str) -> EventRef:
     """find_event for joining and connecting: the event's id, code and whether it is archived."""
-    wanted = normalise_code(code)
-    row = None
-    if wanted.isascii() and wanted.isalnum():
-        row = storage.fetch_one(EVENT_REF_BY_CODE, {"code": wanted})
-    if row is None:
-        raise _not_found(wanted)
+    row = _by_code(code, partial(storage.fetch_one, EVENT_REF_BY_CODE))
     return EventRef(row[0], row[1], bool(row[2]))
 
 
